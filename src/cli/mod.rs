@@ -1,0 +1,144 @@
+//! Command-line interface: argument parsing and exit codes. Every command is a
+//! thin call into the library.
+
+mod evaluate;
+mod output;
+mod score;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use leoma_gpu::decode::Limits;
+use leoma_gpu::pipeline::Evaluator;
+use leoma_gpu::verdict::calibration::{Calibration, EMBEDDED};
+use std::path::PathBuf;
+
+/// Exit code: evaluated (whatever the verdicts).
+pub const EXIT_OK: u8 = 0;
+/// Exit code: internal error.
+pub const EXIT_INTERNAL: u8 = 1;
+/// Exit code: unusable input (the message names the file and the problem).
+pub const EXIT_INPUT: u8 = 2;
+
+/// Errors that end a command, split by who can fix them.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Input(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Input(_) => EXIT_INPUT,
+            CliError::Internal(_) => EXIT_INTERNAL,
+        }
+    }
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "leoma-gpu",
+    version,
+    about = "Judge AI-generated text+image-to-video clips for the Leoma subnet from measured evidence.",
+    long_about = "Judge AI-generated text+image-to-video (TI2V) clips for the Leoma subnet from measured \
+evidence, on your own machine: six 0-100 aspect scores, Leoma's pass rule, and the evidence behind them.\n\n\
+Exit codes: 0 evaluated (whatever the verdicts), 2 unusable input (a one-line error names the file and \
+the problem), 1 internal error. Set RUST_LOG=debug for a trace on stderr."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Score one clip against its conditioning first frame and prompt (for miners).
+    Score(score::ScoreArgs),
+    /// Evaluate a Leoma task directory: one verdict per miner and the task's ranking.
+    Evaluate(evaluate::EvaluateArgs),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Machine-readable JSON (the default).
+    Json,
+    /// A readable table.
+    Table,
+}
+
+/// Options shared by every judging command.
+#[derive(Args, Debug)]
+pub struct JudgeOptions {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Write the output to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Calibration file (TOML) replacing the embedded one; its digest goes into the verdict.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+    /// Overall score needed to pass (Leoma's EVALUATION_PASS_THRESHOLD).
+    #[arg(long, env = "EVALUATION_PASS_THRESHOLD", value_name = "N")]
+    pub pass_threshold: Option<f64>,
+    /// Floor for the critical aspects (Leoma's EVALUATION_CRITICAL_THRESHOLD).
+    #[arg(long, env = "EVALUATION_CRITICAL_THRESHOLD", value_name = "N")]
+    pub critical_threshold: Option<f64>,
+    /// Largest clip file accepted, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = Limits::default().max_file_bytes / (1024 * 1024))]
+    pub max_file_mib: u64,
+    /// Longest clip accepted, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().max_duration_seconds)]
+    pub max_duration: f64,
+    /// Most frames decoded from one clip.
+    #[arg(long, value_name = "N", default_value_t = Limits::default().max_frames)]
+    pub max_frames: u64,
+    /// Largest frame width accepted.
+    #[arg(long, value_name = "PX", default_value_t = Limits::default().max_width)]
+    pub max_width: u32,
+    /// Largest frame height accepted.
+    #[arg(long, value_name = "PX", default_value_t = Limits::default().max_height)]
+    pub max_height: u32,
+}
+
+impl JudgeOptions {
+    pub fn evaluator(&self) -> Result<Evaluator, CliError> {
+        let (mut cal, text) = match &self.calibration {
+            Some(p) => Calibration::from_file(p).map_err(|e| CliError::Input(e.to_string()))?,
+            None => (Calibration::embedded(), EMBEDDED.to_string()),
+        };
+        for (name, v) in [("pass threshold", self.pass_threshold), ("critical threshold", self.critical_threshold)] {
+            if let Some(v) = v {
+                if !(0.0..=100.0).contains(&v) {
+                    return Err(CliError::Input(format!("{name} must be within 0..=100, got {v}")));
+                }
+            }
+        }
+        if let Some(v) = self.pass_threshold {
+            cal.rule.pass_threshold = v;
+        }
+        if let Some(v) = self.critical_threshold {
+            cal.rule.critical_threshold = v;
+        }
+        if !(self.max_duration > 0.0) || self.max_frames < 2 || self.max_file_mib == 0 {
+            return Err(CliError::Input("limits must be positive (max frames at least 2)".into()));
+        }
+        let limits = Limits {
+            max_file_bytes: self.max_file_mib.saturating_mul(1024 * 1024),
+            max_duration_seconds: self.max_duration,
+            max_frames: self.max_frames,
+            max_width: self.max_width,
+            max_height: self.max_height,
+            ..Limits::default()
+        };
+        Ok(Evaluator::new(cal, &text, limits))
+    }
+}
+
+pub fn run(cli: Cli) -> Result<u8, CliError> {
+    match cli.command {
+        Command::Score(a) => score::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
+    }
+}

@@ -1,0 +1,34 @@
+use super::{output, CliError, Format, JudgeOptions, EXIT_OK};
+use clap::Args;
+use leoma_gpu::pipeline::load_image;
+use leoma_gpu::report::table::verdict_table;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ScoreArgs {
+    /// The generated clip (any container/codec ffmpeg reads).
+    pub video: PathBuf,
+    /// The conditioning first frame (PNG/JPEG/WebP), at any resolution.
+    #[arg(long, value_name = "IMG")]
+    pub first_frame: PathBuf,
+    /// The task's text prompt.
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: String,
+    #[command(flatten)]
+    pub judge: JudgeOptions,
+}
+
+pub fn run(a: ScoreArgs) -> Result<u8, CliError> {
+    let evaluator = a.judge.evaluator()?;
+    if a.prompt.trim().is_empty() {
+        return Err(CliError::Input("--prompt is empty".into()));
+    }
+    let condition = load_image(&a.first_frame).map_err(|e| CliError::Input(e.to_string()))?;
+    let verdict = evaluator.judge_clip(&a.video, &condition, a.prompt.trim()).map_err(|e| CliError::Input(e.to_string()))?;
+    let text = match a.judge.format {
+        Format::Json => output::to_json(&verdict)?,
+        Format::Table => verdict_table(&verdict),
+    };
+    output::emit(&text, a.judge.out.as_deref())?;
+    Ok(EXIT_OK)
+}

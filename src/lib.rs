@@ -1,0 +1,16 @@
+//! leoma-gpu: judges AI-generated TI2V clips from measured evidence.
+//!
+//! Data flows one way: `decode` (video -> frames) -> `frames` (policy, resize,
+//! alignment) -> `features` -> `metrics` -> `verdict` -> `rank`. `pipeline`
+//! runs one clip through all of it; `task` reads Leoma's task layout;
+//! `report` renders verdicts for people.
+
+pub mod decode;
+pub mod features;
+pub mod frames;
+pub mod metrics;
+pub mod pipeline;
+pub mod rank;
+pub mod report;
+pub mod task;
+pub mod verdict;
