@@ -19,7 +19,11 @@ fn examples() -> PathBuf {
     let dir = std::env::var_os("LEOMA_EXAMPLES_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"));
-    assert!(dir.join("task").is_dir(), "run scripts/fetch-examples.sh first ({} missing)", dir.display());
+    assert!(
+        dir.join("task").is_dir(),
+        "run scripts/fetch-examples.sh first ({} missing)",
+        dir.display()
+    );
     dir
 }
 
@@ -48,7 +52,10 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
 fn luma_frames(video: &Path) -> Vec<Vec<u8>> {
     let limits = Limits::default();
     let info = probe(video, &limits).expect("probe");
-    FrameStream::open(&info, &limits).expect("open").map(|f| f.expect("frame").rgb.luma_u8()).collect()
+    FrameStream::open(&info, &limits)
+        .expect("open")
+        .map(|f| f.expect("frame").rgb.luma_u8())
+        .collect()
 }
 
 fn main() {
@@ -64,21 +71,38 @@ fn main() {
     let (decode, frames) = time(runs, || {
         let limits = Limits::default();
         let info = probe(&clean, &limits).unwrap();
-        FrameStream::open(&info, &limits).unwrap().map(|f| f.unwrap()).count()
+        FrameStream::open(&info, &limits)
+            .unwrap()
+            .inspect(|f| assert!(f.is_ok()))
+            .count()
     });
-    let (judge, verdict) = time(runs, || evaluator.judge_clip(&clean, &condition, "a cockatoo").expect("judge"));
+    let (judge, verdict) = time(runs, || {
+        evaluator
+            .judge_clip(&clean, &condition, "a cockatoo")
+            .expect("judge")
+    });
     let peak = peak_rss_mib();
 
     let (a, b) = (luma_frames(&clean), luma_frames(&noisy));
     let (ours, sums) = time(runs, || {
-        a.iter().zip(&b).map(|(x, y)| (ssim_u8(x, y, 832, 480).unwrap(), psnr_from_mse(mse_u8(x, y).unwrap()))).fold((0.0, 0.0), |s, v| (s.0 + v.0, s.1 + v.1))
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| {
+                (
+                    ssim_u8(x, y, 832, 480).unwrap(),
+                    psnr_from_mse(mse_u8(x, y).unwrap()),
+                )
+            })
+            .fold((0.0, 0.0), |s, v| (s.0 + v.0, s.1 + v.1))
     });
     let dir = tempfile::tempdir().expect("tempdir");
     let (ra, rb) = (dir.path().join("a.gray"), dir.path().join("b.gray"));
     std::fs::write(&ra, a.concat()).unwrap();
     std::fs::write(&rb, b.concat()).unwrap();
     let ffmpeg = |graph: &str| {
-        let raw = ["-f", "rawvideo", "-pix_fmt", "gray", "-s", "832x480", "-r", "16", "-i"];
+        let raw = [
+            "-f", "rawvideo", "-pix_fmt", "gray", "-s", "832x480", "-r", "16", "-i",
+        ];
         let status = Command::new("ffmpeg")
             .args(["-hide_banner", "-loglevel", "error", "-threads", "1"])
             .args(raw)
@@ -90,20 +114,48 @@ fn main() {
             .expect("run ffmpeg");
         assert!(status.success());
     };
-    let (ff_both, _) = time(runs, || ffmpeg("[0:v]split[a0][a1];[1:v]split[b0][b1];[a0][b0]ssim;[a1][b1]psnr"));
+    let (ff_both, _) = time(runs, || {
+        ffmpeg("[0:v]split[a0][a1];[1:v]split[b0][b1];[a0][b0]ssim;[a1][b1]psnr")
+    });
     let (ff_io, _) = time(runs, || ffmpeg("[0:v][1:v]hstack"));
     let ff_net = ff_both.saturating_sub(ff_io);
 
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("leoma-gpu pipeline benchmark ({} run(s) each, median; rayon threads {threads})", runs);
+    println!(
+        "leoma-gpu pipeline benchmark ({} run(s) each, median; rayon threads {threads})",
+        runs
+    );
     println!("| step | time | per frame |");
     println!("|---|---:|---:|");
-    println!("| decode 81-frame 832x480 H.264 clip | {:.1} ms | {:.2} ms |", ms(decode), ms(decode) / frames as f64);
-    println!("| decode + features + metrics + verdict | {:.1} ms | {:.2} ms |", ms(judge), ms(judge) / frames as f64);
-    println!("| SSIM+PSNR x{} pairs, leoma-gpu (in memory, 1 thread) | {:.1} ms | {:.2} ms |", a.len(), ms(ours), ms(ours) / a.len() as f64);
+    println!(
+        "| decode 81-frame 832x480 H.264 clip | {:.1} ms | {:.2} ms |",
+        ms(decode),
+        ms(decode) / frames as f64
+    );
+    println!(
+        "| decode + features + metrics + verdict | {:.1} ms | {:.2} ms |",
+        ms(judge),
+        ms(judge) / frames as f64
+    );
+    println!(
+        "| SSIM+PSNR x{} pairs, leoma-gpu (in memory, 1 thread) | {:.1} ms | {:.2} ms |",
+        a.len(),
+        ms(ours),
+        ms(ours) / a.len() as f64
+    );
     println!("| SSIM+PSNR x{} pairs, ffmpeg filters (-threads 1, raw gray input) | {:.1} ms | {:.2} ms |", a.len(), ms(ff_both), ms(ff_both) / a.len() as f64);
-    println!("| ffmpeg reading the same input alone | {:.1} ms | |", ms(ff_io));
-    println!("| ffmpeg filters net of input | {:.1} ms | ratio ffmpeg/ours {:.2} |", ms(ff_net), ms(ff_net) / ms(ours));
+    println!(
+        "| ffmpeg reading the same input alone | {:.1} ms | |",
+        ms(ff_io)
+    );
+    println!(
+        "| ffmpeg filters net of input | {:.1} ms | ratio ffmpeg/ours {:.2} |",
+        ms(ff_net),
+        ms(ff_net) / ms(ours)
+    );
     println!("peak resident memory: {peak:.0} MiB (VmHWM, before the SSIM section)");
-    println!("clean clip: overall {} (checksum ssim {:.4} psnr {:.2})", verdict.overall_score, sums.0, sums.1);
+    println!(
+        "clean clip: overall {} (checksum ssim {:.4} psnr {:.2})",
+        verdict.overall_score, sums.0, sums.1
+    );
 }

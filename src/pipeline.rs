@@ -3,7 +3,7 @@
 use crate::decode::{probe, DecodeError, FrameStream, Limits, VideoInfo};
 use crate::features::FeatureBuilder;
 use crate::frames::{align::align_condition, RgbFrame};
-use crate::metrics::Registry;
+use crate::metrics::{niqe::NiqeModel, Registry};
 use crate::verdict::calibration::{sha256_hex, Calibration};
 use crate::verdict::{self, Check, EvaluatorInfo, InputInfo, Verdict};
 use serde::Serialize;
@@ -45,15 +45,26 @@ impl InputError {
 
 /// Load an image file (the conditioning first frame) as RGB.
 pub fn load_image(path: &Path) -> Result<RgbFrame, InputError> {
-    let err = |detail: String| InputError::Image { path: path.display().to_string(), detail };
+    let err = |detail: String| InputError::Image {
+        path: path.display().to_string(),
+        detail,
+    };
     let mut reader = image::ImageReader::open(path).map_err(|e| err(e.to_string()))?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_IMAGE_SIDE);
     limits.max_image_height = Some(MAX_IMAGE_SIDE);
     reader.limits(limits);
-    let img = reader.with_guessed_format().map_err(|e| err(e.to_string()))?.decode().map_err(|e| err(e.to_string()))?;
+    let img = reader
+        .with_guessed_format()
+        .map_err(|e| err(e.to_string()))?
+        .decode()
+        .map_err(|e| err(e.to_string()))?;
     if img.width() < 16 || img.height() < 16 {
-        return Err(err(format!("{}x{} is too small (at least 16x16)", img.width(), img.height())));
+        return Err(err(format!(
+            "{}x{} is too small (at least 16x16)",
+            img.width(),
+            img.height()
+        )));
     }
     Ok(RgbFrame::from_image(&img.to_rgb8()))
 }
@@ -76,10 +87,16 @@ pub struct Evaluator {
 
 impl Evaluator {
     pub fn new(calibration: Calibration, calibration_text: &str, limits: Limits) -> Self {
-        let config = Config { calibration, limits };
+        let config = Config {
+            calibration,
+            limits,
+        };
         let config_digest = sha256_hex(&serde_json::to_vec(&config).expect("config serialises"));
         let mut model_digests = BTreeMap::new();
-        // NIQE-PENDING model_digests.insert
+        model_digests.insert(
+            "niqe_params".to_string(),
+            NiqeModel::params_digest().to_string(),
+        );
         Self {
             config,
             registry: Registry::builtin(),
@@ -90,7 +107,11 @@ impl Evaluator {
     }
 
     pub fn with_defaults() -> Self {
-        Self::new(Calibration::embedded(), crate::verdict::calibration::EMBEDDED, Limits::default())
+        Self::new(
+            Calibration::embedded(),
+            crate::verdict::calibration::EMBEDDED,
+            Limits::default(),
+        )
     }
 
     pub fn info(&self, decode_backend: &str) -> EvaluatorInfo {
@@ -100,21 +121,31 @@ impl Evaluator {
             version: verdict::EVALUATOR_VERSION.to_string(),
             calibration_version: self.config.calibration.version.clone(),
             config_digest: self.config_digest.clone(),
-            frame_policy: serde_json::to_value(&self.config.calibration.frame_policy).expect("policy serialises"),
+            frame_policy: serde_json::to_value(&self.config.calibration.frame_policy)
+                .expect("policy serialises"),
             model_digests: digests,
             decode_backend: decode_backend.to_string(),
         }
     }
 
     /// Judge one clip against its conditioning image and prompt.
-    pub fn judge_clip(&self, video: &Path, condition: &RgbFrame, prompt: &str) -> Result<Verdict, InputError> {
+    pub fn judge_clip(
+        &self,
+        video: &Path,
+        condition: &RgbFrame,
+        prompt: &str,
+    ) -> Result<Verdict, InputError> {
         let limits = &self.config.limits;
         let info = probe(video, limits)?;
-        let sha256 = file_sha256(video).map_err(|source| DecodeError::Io { path: video.to_path_buf(), source })?;
+        let sha256 = file_sha256(video).map_err(|source| DecodeError::Io {
+            path: video.to_path_buf(),
+            source,
+        })?;
         let policy = &self.config.calibration.frame_policy;
         let native = (info.width as usize, info.height as usize);
-        let (aligned, alignment) = align_condition(condition, native.0, native.1, &policy.condition_filter)
-            .expect("calibration validated the filter names");
+        let (aligned, alignment) =
+            align_condition(condition, native.0, native.1, &policy.condition_filter)
+                .expect("calibration validated the filter names");
         let expected = expected_frames(&info);
         let mut builder = FeatureBuilder::new(policy, info.fps, native, expected, &aligned, prompt)
             .expect("calibration validated the filter names");
@@ -126,17 +157,28 @@ impl Evaluator {
             decoded += 1;
         }
         if decoded < limits.min_frames {
-            return Err(DecodeError::TooFewFrames { path: video.to_path_buf(), frames: decoded, min: limits.min_frames }.into());
+            return Err(DecodeError::TooFewFrames {
+                path: video.to_path_buf(),
+                frames: decoded,
+                min: limits.min_frames,
+            }
+            .into());
         }
         let features = builder.finish();
         let measurements = self.registry.measure(&features);
+        let thumbnails = thumbnails(&features);
         let mut checks = conformance_checks(&self.config.calibration, &info, decoded);
         checks.push(Check {
             name: "first_frame_alignment".into(),
             passed: alignment.aspect_change <= 0.05,
             detail: format!(
                 "conditioning image {}x{} stretched to {}x{} ({}, aspect change {:.1}%)",
-                alignment.from[0], alignment.from[1], alignment.to[0], alignment.to[1], alignment.filter, alignment.aspect_change * 100.0
+                alignment.from[0],
+                alignment.from[1],
+                alignment.to[0],
+                alignment.to[1],
+                alignment.filter,
+                alignment.aspect_change * 100.0
             ),
         });
         let input = InputInfo {
@@ -145,7 +187,15 @@ impl Evaluator {
             probe: Some(info),
             decoded_frames: Some(decoded),
         };
-        Ok(verdict::judge(&self.config.calibration, measurements, checks, input, self.info(stream.backend)))
+        let mut v = verdict::judge(
+            &self.config.calibration,
+            measurements,
+            checks,
+            input,
+            self.info(stream.backend),
+        );
+        v.thumbnails = thumbnails;
+        Ok(v)
     }
 
     /// Like `judge_clip`, but an unusable clip becomes a failed verdict naming the problem.
@@ -154,17 +204,56 @@ impl Evaluator {
             Ok(v) => v,
             Err(e) => {
                 tracing::warn!("{e}");
-                let input = InputInfo { video: video.display().to_string(), sha256: None, probe: None, decoded_frames: None };
-                verdict::unusable(input, self.info("none"), e.kind(), e.to_string())
+                verdict::unusable(
+                    InputInfo::path_only(video),
+                    self.info("none"),
+                    e.kind(),
+                    e.to_string(),
+                )
             }
         }
     }
 }
 
+/// Width of report thumbnails.
+pub const THUMB_WIDTH: usize = 256;
+
+/// PNG thumbnail of a frame, `THUMB_WIDTH` wide.
+pub fn thumbnail(frame: &RgbFrame) -> Vec<u8> {
+    let h = (frame.height * THUMB_WIDTH / frame.width.max(1)).max(1);
+    let small = crate::frames::resize::resize_rgb(
+        frame,
+        THUMB_WIDTH,
+        h,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut png = Vec::new();
+    small
+        .to_image()
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("PNG encoding to memory");
+    png
+}
+
+/// Four sampled frames, first and last included.
+fn thumbnails(f: &crate::features::ClipFeatures) -> Vec<verdict::Thumbnail> {
+    let picks = crate::frames::policy::evenly_spaced(f.samples.len(), 4);
+    picks
+        .into_iter()
+        .map(|i| verdict::Thumbnail {
+            frame: f.samples[i].index,
+            png: thumbnail(&f.samples[i].canonical),
+        })
+        .collect()
+}
+
 fn expected_frames(info: &VideoInfo) -> usize {
     info.declared_frames
         .map(|n| n as usize)
-        .or_else(|| info.duration_seconds.map(|d| (d * info.fps).round() as usize))
+        .or_else(|| {
+            info.duration_seconds
+                .map(|d| (d * info.fps).round() as usize)
+        })
         .unwrap_or(81)
         .max(1)
 }
@@ -176,7 +265,10 @@ fn conformance_checks(cal: &Calibration, info: &VideoInfo, decoded: usize) -> Ve
         Check {
             name: "resolution".into(),
             passed: within(info.width, g.width) && within(info.height, g.height),
-            detail: format!("{}x{} (Leoma accepts {}x{} ± {} px)", info.width, info.height, g.width, g.height, g.tolerance),
+            detail: format!(
+                "{}x{} (Leoma accepts {}x{} ± {} px)",
+                info.width, info.height, g.width, g.height, g.tolerance
+            ),
         },
         Check {
             name: "frame_rate".into(),

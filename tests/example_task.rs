@@ -22,7 +22,9 @@ fn verdict(hotkey: &str) -> &'static Value {
 }
 
 fn aspect(hotkey: &str, name: &str) -> i64 {
-    verdict(hotkey)["aspect_scores"][name].as_i64().unwrap_or_else(|| panic!("{hotkey}.{name} is null"))
+    verdict(hotkey)["aspect_scores"][name]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{hotkey}.{name} is null"))
 }
 
 fn overall(hotkey: &str) -> i64 {
@@ -48,7 +50,12 @@ fn each_degradation_costs_overall_and_on_its_target_aspect() {
         ("miner-shuffled", "temporal_consistency"),
         ("miner-overlay", "visual_quality"),
     ] {
-        assert!(overall(miner) < overall("miner-clean"), "{miner}: overall {} vs clean {}", overall(miner), overall("miner-clean"));
+        assert!(
+            overall(miner) < overall("miner-clean"),
+            "{miner}: overall {} vs clean {}",
+            overall(miner),
+            overall("miner-clean")
+        );
         assert!(
             aspect(miner, target) < aspect("miner-clean", target),
             "{miner}: {target} {} vs clean {}",
@@ -75,7 +82,7 @@ fn degradations_are_named_in_the_evidence() {
         ("miner-shuffled", "out of order"),
         ("miner-flicker", "flicker"),
         ("miner-noisy", "noise σ"),
-        ("miner-blurred", "blurred"),
+        ("miner-blurred", "detail (Laplacian variance) at 0."),
     ] {
         let issues = verdict(miner)["major_issues"].to_string();
         assert!(issues.contains(needle), "{miner}: {issues}");
@@ -89,7 +96,10 @@ fn without_a_prompt_model_the_verdict_is_degraded_and_never_passes() {
         if v.get("error").is_none() {
             assert_eq!(v["degraded"], true, "{hotkey}");
             assert!(v["aspect_scores"]["prompt_adherence"].is_null());
-            assert!(v["degraded_reasons"][0].as_str().unwrap().contains("prompt_adherence"));
+            assert!(v["degraded_reasons"][0]
+                .as_str()
+                .unwrap()
+                .contains("prompt_adherence"));
         }
     }
 }
@@ -100,10 +110,19 @@ fn unusable_miners_get_failed_verdicts_with_reasons_and_rank_last() {
     assert_eq!(missing["error"]["kind"], "missing_video");
     let truncated = verdict("miner-truncated");
     assert_eq!(truncated["error"]["kind"], "not_a_video");
-    assert!(truncated["error"]["message"].as_str().unwrap().contains("miner-truncated.mp4"));
+    assert!(truncated["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("miner-truncated.mp4"));
     let ranking = report().0["ranking"].as_array().unwrap();
-    let last_two: Vec<&str> = ranking[ranking.len() - 2..].iter().map(|e| e["hotkey"].as_str().unwrap()).collect();
-    assert!(last_two.contains(&"miner-missing") && last_two.contains(&"miner-truncated"), "{last_two:?}");
+    let last_two: Vec<&str> = ranking[ranking.len() - 2..]
+        .iter()
+        .map(|e| e["hotkey"].as_str().unwrap())
+        .collect();
+    assert!(
+        last_two.contains(&"miner-missing") && last_two.contains(&"miner-truncated"),
+        "{last_two:?}"
+    );
 }
 
 #[test]
@@ -112,25 +131,51 @@ fn every_verdict_records_how_it_was_made() {
     let e = &v["evaluator"];
     assert!(e["version"].as_str().unwrap().starts_with("leoma-gpu "));
     assert_eq!(e["config_digest"].as_str().unwrap().len(), 64);
-    assert_eq!(e["model_digests"]["calibration"].as_str().unwrap().len(), 64);
-    assert_eq!(e["model_digests"]["niqe_params"].as_str().unwrap().len(), 64);
-    assert_eq!(e["frame_policy"]["canonical_size"], serde_json::json!([832, 480]));
+    assert_eq!(
+        e["model_digests"]["calibration"].as_str().unwrap().len(),
+        64
+    );
+    assert_eq!(
+        e["model_digests"]["niqe_params"].as_str().unwrap().len(),
+        64
+    );
+    assert_eq!(
+        e["frame_policy"]["canonical_size"],
+        serde_json::json!([832, 480])
+    );
     assert_eq!(v["input"]["decoded_frames"], 81);
     assert_eq!(v["input"]["sha256"].as_str().unwrap().len(), 64);
-    assert!(v["checks"].as_array().unwrap().iter().any(|c| c["name"] == "resolution" && c["passed"] == true));
-    assert_eq!(v["curves"]["motion.frame_diff"].as_array().unwrap().len(), 80);
+    assert!(v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "resolution" && c["passed"] == true));
+    assert_eq!(
+        v["curves"]["motion.frame_diff"].as_array().unwrap().len(),
+        80
+    );
 }
 
 #[test]
 fn same_input_twice_gives_byte_identical_json() {
     let again = run(&["evaluate", task_dir().to_str().unwrap()]);
     assert_eq!(again.code, 0);
-    assert!(again.stdout == report().1, "evaluate output differs between two runs");
+    assert!(
+        again.stdout == report().1,
+        "evaluate output differs between two runs"
+    );
 }
 
 #[test]
 fn table_format_lists_the_ranking() {
-    let out = run(&["evaluate", task_dir().to_str().unwrap(), "--format", "table", "--jobs", "1"]);
+    let out = run(&[
+        "evaluate",
+        task_dir().to_str().unwrap(),
+        "--format",
+        "table",
+        "--jobs",
+        "1",
+    ]);
     assert_eq!(out.code, 0);
     let first_row = out.stdout.lines().nth(2).unwrap();
     assert!(first_row.contains("miner-clean"), "{}", out.stdout);

@@ -8,17 +8,40 @@ use std::path::Path;
 
 fn score_hostile(video: &Path, first_frame: &Path) -> Output {
     let p = prompt();
-    run(&score_args(video.to_str().unwrap(), first_frame.to_str().unwrap(), &p))
+    run(&score_args(
+        video.to_str().unwrap(),
+        first_frame.to_str().unwrap(),
+        &p,
+    ))
 }
 
 fn assert_input_error(out: &Output, file: &Path, needle: &str) {
-    assert_eq!(out.code, 2, "stdout: {}\nstderr: {}", out.stdout, out.stderr);
-    assert!(out.stdout.is_empty(), "no verdict on stdout for unusable input");
-    let lines: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("leoma-gpu: ")).collect();
+    assert_eq!(
+        out.code, 2,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no verdict on stdout for unusable input"
+    );
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("leoma-gpu: "))
+        .collect();
     assert_eq!(lines.len(), 1, "one error line expected:\n{}", out.stderr);
     let name = file.file_name().unwrap().to_str().unwrap();
-    assert!(lines[0].contains(name), "error should name {name}: {}", lines[0]);
-    assert!(lines[0].contains(needle), "error should say '{needle}': {}", lines[0]);
+    assert!(
+        lines[0].contains(name),
+        "error should name {name}: {}",
+        lines[0]
+    );
+    assert!(
+        lines[0].contains(needle),
+        "error should say '{needle}': {}",
+        lines[0]
+    );
 }
 
 #[test]
@@ -44,7 +67,11 @@ fn hostile_clips_are_rejected_with_the_reason() {
 #[test]
 fn missing_video_is_an_input_error() {
     let video = hostile("does-not-exist.mp4");
-    assert_input_error(&score_hostile(&video, &task_dir().join("first_frame.png")), &video, "cannot read file");
+    assert_input_error(
+        &score_hostile(&video, &task_dir().join("first_frame.png")),
+        &video,
+        "cannot read file",
+    );
 }
 
 #[test]
@@ -74,18 +101,42 @@ fn limits_are_configurable_and_enforced_before_decoding() {
 fn bad_thresholds_and_empty_prompt_are_input_errors() {
     let video = clip("miner-clean");
     let ff = task_dir().join("first_frame.png");
-    let out = run(&["score", video.to_str().unwrap(), "--first-frame", ff.to_str().unwrap(), "--prompt", " "]);
+    let out = run(&[
+        "score",
+        video.to_str().unwrap(),
+        "--first-frame",
+        ff.to_str().unwrap(),
+        "--prompt",
+        " ",
+    ]);
     assert_eq!(out.code, 2);
-    let out = run(&["score", video.to_str().unwrap(), "--first-frame", ff.to_str().unwrap(), "--prompt", "p", "--pass-threshold", "170"]);
+    let out = run(&[
+        "score",
+        video.to_str().unwrap(),
+        "--first-frame",
+        ff.to_str().unwrap(),
+        "--prompt",
+        "p",
+        "--pass-threshold",
+        "170",
+    ]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("pass threshold"));
 }
 
 fn copy_task(to: &Path, miners: &[(&str, &Path)]) {
     std::fs::create_dir_all(to.join("generated_videos")).unwrap();
-    std::fs::copy(task_dir().join("first_frame.png"), to.join("first_frame.png")).unwrap();
+    std::fs::copy(
+        task_dir().join("first_frame.png"),
+        to.join("first_frame.png"),
+    )
+    .unwrap();
     for (hotkey, src) in miners {
-        std::fs::copy(src, to.join("generated_videos").join(format!("{hotkey}.mp4"))).unwrap();
+        std::fs::copy(
+            src,
+            to.join("generated_videos").join(format!("{hotkey}.mp4")),
+        )
+        .unwrap();
     }
     let hotkeys: Vec<&str> = miners.iter().map(|(h, _)| *h).collect();
     let meta = serde_json::json!({"task_id": 5, "prompt": {"text": prompt()}, "miners": hotkeys});
@@ -96,15 +147,31 @@ fn copy_task(to: &Path, miners: &[(&str, &Path)]) {
 fn a_hostile_clip_inside_a_task_does_not_stop_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let clean = clip("miner-clean");
-    let (random, audio, image) = (hostile("random.mp4"), hostile("audio-only.mp4"), hostile("image.mp4"));
-    copy_task(dir.path(), &[("5Good", &clean), ("5Random", &random), ("5Audio", &audio), ("5Image", &image)]);
+    let (random, audio, image) = (
+        hostile("random.mp4"),
+        hostile("audio-only.mp4"),
+        hostile("image.mp4"),
+    );
+    copy_task(
+        dir.path(),
+        &[
+            ("5Good", &clean),
+            ("5Random", &random),
+            ("5Audio", &audio),
+            ("5Image", &image),
+        ],
+    );
     let out = run(&["evaluate", dir.path().to_str().unwrap()]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(r["ranking"][0]["hotkey"], "5Good");
     assert!(r["verdicts"]["5Good"]["error"].is_null());
     assert!(r["verdicts"]["5Good"]["overall_score"].as_i64().unwrap() > 50);
-    for (hotkey, kind) in [("5Random", "not_a_video"), ("5Audio", "no_video_stream"), ("5Image", "still_image")] {
+    for (hotkey, kind) in [
+        ("5Random", "not_a_video"),
+        ("5Audio", "no_video_stream"),
+        ("5Image", "still_image"),
+    ] {
         let v = &r["verdicts"][hotkey];
         assert_eq!(v["passed"], false);
         assert_eq!(v["error"]["kind"], kind, "{hotkey}: {v}");
@@ -120,23 +187,45 @@ fn malformed_task_directories_are_input_errors() {
     let meta = dir.path().join("metadata.json");
     for (text, needle) in [
         ("{\"task_id\": 1, \"prompt\": ", "malformed metadata"),
-        ("{\"task_id\": 1, \"miners\": [\"5Good\"]}", "missing field `prompt`"),
-        ("{\"task_id\": 1, \"prompt\": \"p\", \"miners\": []}", "miners list is empty"),
+        (
+            "{\"task_id\": 1, \"miners\": [\"5Good\"]}",
+            "missing field `prompt`",
+        ),
+        (
+            "{\"task_id\": 1, \"prompt\": \"p\", \"miners\": []}",
+            "miners list is empty",
+        ),
         ("[1, 2, 3]", "malformed metadata"),
     ] {
         std::fs::write(&meta, text).unwrap();
         let out = run(&["evaluate", dir.path().to_str().unwrap()]);
         assert_eq!(out.code, 2, "{text}: {}", out.stderr);
-        assert!(out.stderr.contains("metadata.json") && out.stderr.contains(needle), "{text}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("metadata.json") && out.stderr.contains(needle),
+            "{text}: {}",
+            out.stderr
+        );
     }
     std::fs::remove_file(&meta).unwrap();
     let out = run(&["evaluate", dir.path().to_str().unwrap()]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("not a task directory"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("not a task directory"),
+        "{}",
+        out.stderr
+    );
 
     copy_task(dir.path(), &[("5Good", &clean)]);
-    std::fs::copy(hostile("corrupt-first-frame.png"), dir.path().join("first_frame.png")).unwrap();
+    std::fs::copy(
+        hostile("corrupt-first-frame.png"),
+        dir.path().join("first_frame.png"),
+    )
+    .unwrap();
     let out = run(&["evaluate", dir.path().to_str().unwrap()]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("first_frame.png") && out.stderr.contains("cannot read image"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("first_frame.png") && out.stderr.contains("cannot read image"),
+        "{}",
+        out.stderr
+    );
 }

@@ -41,29 +41,56 @@ fn ssim_and_psnr_match_ffmpeg_filters_on_real_frames() {
     let cond_luma = aligned.luma_u8();
     let clean = frames(&clip("miner-clean"), &[0, 40]);
     let mut pairs: Vec<(&str, Vec<u8>, Vec<u8>)> = vec![
-        ("clean frame 0 vs first frame", clean[0].clone(), cond_luma.clone()),
-        ("clean frame 40 vs frame 0", clean[1].clone(), clean[0].clone()),
+        (
+            "clean frame 0 vs first frame",
+            clean[0].clone(),
+            cond_luma.clone(),
+        ),
+        (
+            "clean frame 40 vs frame 0",
+            clean[1].clone(),
+            clean[0].clone(),
+        ),
         ("identical", clean[0].clone(), clean[0].clone()),
     ];
     for miner in ["miner-noisy", "miner-blurred", "miner-flicker"] {
-        pairs.push((miner, frames(&clip(miner), &[1]).remove(0), cond_luma.clone()));
+        pairs.push((
+            miner,
+            frames(&clip(miner), &[1]).remove(0),
+            cond_luma.clone(),
+        ));
     }
     let dir = tempfile::tempdir().unwrap();
     for (name, a, b) in &pairs {
         let (pa, pb) = (dir.path().join("a.pgm"), dir.path().join("b.pgm"));
         write_pgm(&pa, 832, 480, a);
         write_pgm(&pb, 832, 480, b);
-        let out = Command::new("bash").arg(&script).arg(&pb).arg(&pa).output().unwrap();
-        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new("bash")
+            .arg(&script)
+            .arg(&pb)
+            .arg(&pa)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let ours_ssim = ssim_u8(a, b, 832, 480).unwrap();
         let ref_ssim = r["ssim_y"].as_f64().unwrap();
-        assert!((ours_ssim - ref_ssim).abs() <= 2e-6, "{name}: SSIM ours {ours_ssim} ffmpeg {ref_ssim}");
+        assert!(
+            (ours_ssim - ref_ssim).abs() <= 2e-6,
+            "{name}: SSIM ours {ours_ssim} ffmpeg {ref_ssim}"
+        );
         let mse = mse_u8(a, b).unwrap();
         match r["psnr_y"].as_f64() {
             Some(ref_psnr) => {
                 let ours = psnr_from_mse(mse);
-                assert!((ours - ref_psnr).abs() <= 0.01, "{name}: PSNR ours {ours} ffmpeg {ref_psnr}");
+                assert!(
+                    (ours - ref_psnr).abs() <= 0.01,
+                    "{name}: PSNR ours {ours} ffmpeg {ref_psnr}"
+                );
             }
             None => {
                 assert_eq!(r["psnr_y"], "inf", "{name}");

@@ -1,9 +1,9 @@
 use super::{output, CliError, Format, JudgeOptions, EXIT_INTERNAL, EXIT_OK};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use leoma_gpu::pipeline::load_image;
+use leoma_gpu::pipeline::{load_image, thumbnail};
 use leoma_gpu::rank::rank_task;
-use leoma_gpu::report::{table::task_table, TaskReport};
+use leoma_gpu::report::{html::task_html, table::task_table, TaskReport};
 use leoma_gpu::task::Task;
 use leoma_gpu::verdict::{self, InputInfo, Verdict};
 use rayon::prelude::*;
@@ -27,7 +27,10 @@ pub fn run(a: EvaluateArgs) -> Result<u8, CliError> {
     let condition = load_image(&task.first_frame).map_err(|e| CliError::Input(e.to_string()))?;
 
     let bar = ProgressBar::new(task.miners.len() as u64);
-    bar.set_style(ProgressStyle::with_template("{spinner} judging clips {pos}/{len} [{elapsed}] {msg}").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} judging clips {pos}/{len} [{elapsed}] {msg}")
+            .expect("valid template"),
+    );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.jobs.unwrap_or(0))
         .build()
@@ -38,16 +41,29 @@ pub fn run(a: EvaluateArgs) -> Result<u8, CliError> {
             .par_iter()
             .map(|(hotkey, path)| {
                 let v = if !path.is_file() {
-                    let input = InputInfo { video: path.display().to_string(), sha256: None, probe: None, decoded_frames: None };
-                    verdict::unusable(input, evaluator.info("none"), "missing_video", format!("{}: miner {hotkey} is listed but has no video", path.display()))
+                    verdict::unusable(
+                        InputInfo::path_only(path),
+                        evaluator.info("none"),
+                        "missing_video",
+                        format!(
+                            "{}: miner {hotkey} is listed but has no video",
+                            path.display()
+                        ),
+                    )
                 } else {
                     // A panic is a bug of ours: it fails this clip, is reported, and the others go on.
-                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| evaluator.judge_clip_or_fail(path, &condition, &task.prompt))) {
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        evaluator.judge_clip_or_fail(path, &condition, &task.prompt)
+                    })) {
                         Ok(v) => v,
                         Err(_) => {
                             internal_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let input = InputInfo { video: path.display().to_string(), sha256: None, probe: None, decoded_frames: None };
-                            verdict::unusable(input, evaluator.info("none"), "internal_error", format!("{}: internal error while judging", path.display()))
+                            verdict::unusable(
+                                InputInfo::path_only(path),
+                                evaluator.info("none"),
+                                "internal_error",
+                                format!("{}: internal error while judging", path.display()),
+                            )
                         }
                     }
                 };
@@ -73,7 +89,12 @@ pub fn run(a: EvaluateArgs) -> Result<u8, CliError> {
     let text = match a.judge.format {
         Format::Json => output::to_json(&report)?,
         Format::Table => task_table(&report),
+        Format::Html => task_html(&report, &thumbnail(&condition)),
     };
     output::emit(&text, a.judge.out.as_deref())?;
-    Ok(if internal_errors.into_inner() > 0 { EXIT_INTERNAL } else { EXIT_OK })
+    Ok(if internal_errors.into_inner() > 0 {
+        EXIT_INTERNAL
+    } else {
+        EXIT_OK
+    })
 }

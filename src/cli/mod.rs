@@ -65,6 +65,8 @@ pub enum Format {
     Json,
     /// A readable table.
     Table,
+    /// A self-contained HTML report with frames and curves (use with --out).
+    Html,
 }
 
 /// Options shared by every judging command.
@@ -108,10 +110,15 @@ impl JudgeOptions {
             Some(p) => Calibration::from_file(p).map_err(|e| CliError::Input(e.to_string()))?,
             None => (Calibration::embedded(), EMBEDDED.to_string()),
         };
-        for (name, v) in [("pass threshold", self.pass_threshold), ("critical threshold", self.critical_threshold)] {
+        for (name, v) in [
+            ("pass threshold", self.pass_threshold),
+            ("critical threshold", self.critical_threshold),
+        ] {
             if let Some(v) = v {
                 if !(0.0..=100.0).contains(&v) {
-                    return Err(CliError::Input(format!("{name} must be within 0..=100, got {v}")));
+                    return Err(CliError::Input(format!(
+                        "{name} must be within 0..=100, got {v}"
+                    )));
                 }
             }
         }
@@ -121,8 +128,14 @@ impl JudgeOptions {
         if let Some(v) = self.critical_threshold {
             cal.rule.critical_threshold = v;
         }
-        if !(self.max_duration > 0.0) || self.max_frames < 2 || self.max_file_mib == 0 {
-            return Err(CliError::Input("limits must be positive (max frames at least 2)".into()));
+        if self.max_duration.is_nan()
+            || self.max_duration <= 0.0
+            || self.max_frames < 2
+            || self.max_file_mib == 0
+        {
+            return Err(CliError::Input(
+                "limits must be positive (max frames at least 2)".into(),
+            ));
         }
         let limits = Limits {
             max_file_bytes: self.max_file_mib.saturating_mul(1024 * 1024),

@@ -9,7 +9,9 @@ pub fn emit(text: &str, out: Option<&Path>) -> Result<(), CliError> {
             let tmp = path.with_extension("tmp-leoma");
             std::fs::write(&tmp, text)
                 .and_then(|_| std::fs::rename(&tmp, path))
-                .map_err(|e| CliError::Input(format!("{}: cannot write output: {e}", path.display())))
+                .map_err(|e| {
+                    CliError::Input(format!("{}: cannot write output: {e}", path.display()))
+                })
         }
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -22,7 +24,8 @@ pub fn emit(text: &str, out: Option<&Path>) -> Result<(), CliError> {
 }
 
 pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
-    let mut s = serde_json::to_string_pretty(value).map_err(|e| CliError::Internal(e.to_string()))?;
+    let mut s =
+        serde_json::to_string_pretty(value).map_err(|e| CliError::Internal(e.to_string()))?;
     s.push('\n');
     Ok(s)
 }

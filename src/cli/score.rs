@@ -1,7 +1,7 @@
 use super::{output, CliError, Format, JudgeOptions, EXIT_OK};
 use clap::Args;
-use leoma_gpu::pipeline::load_image;
-use leoma_gpu::report::table::verdict_table;
+use leoma_gpu::pipeline::{load_image, thumbnail};
+use leoma_gpu::report::{html::verdict_html, table::verdict_table};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -24,10 +24,13 @@ pub fn run(a: ScoreArgs) -> Result<u8, CliError> {
         return Err(CliError::Input("--prompt is empty".into()));
     }
     let condition = load_image(&a.first_frame).map_err(|e| CliError::Input(e.to_string()))?;
-    let verdict = evaluator.judge_clip(&a.video, &condition, a.prompt.trim()).map_err(|e| CliError::Input(e.to_string()))?;
+    let verdict = evaluator
+        .judge_clip(&a.video, &condition, a.prompt.trim())
+        .map_err(|e| CliError::Input(e.to_string()))?;
     let text = match a.judge.format {
         Format::Json => output::to_json(&verdict)?,
         Format::Table => verdict_table(&verdict),
+        Format::Html => verdict_html(&verdict, &thumbnail(&condition)),
     };
     output::emit(&text, a.judge.out.as_deref())?;
     Ok(EXIT_OK)

@@ -23,8 +23,9 @@ pub struct VideoInfo {
     pub has_audio: bool,
 }
 
-const STILL_IMAGE_CODECS: &[&str] =
-    &["png", "mjpeg", "bmp", "gif", "webp", "tiff", "jpeg2000", "ppm", "pgm", "pam", "qoi"];
+const STILL_IMAGE_CODECS: &[&str] = &[
+    "png", "mjpeg", "bmp", "gif", "webp", "tiff", "jpeg2000", "ppm", "pgm", "pam", "qoi",
+];
 
 /// Open `path`, read its headers and check them against `limits`.
 pub fn probe(path: &Path, limits: &Limits) -> Result<VideoInfo, DecodeError> {
@@ -32,18 +33,27 @@ pub fn probe(path: &Path, limits: &Limits) -> Result<VideoInfo, DecodeError> {
     let p = || path.to_path_buf();
     let meta = std::fs::metadata(path).map_err(|source| DecodeError::Io { path: p(), source })?;
     if !meta.is_file() {
-        return Err(DecodeError::NotAVideo { path: p(), detail: "not a regular file".into() });
+        return Err(DecodeError::NotAVideo {
+            path: p(),
+            detail: "not a regular file".into(),
+        });
     }
     let file_bytes = meta.len();
     if file_bytes == 0 {
         return Err(DecodeError::Empty { path: p() });
     }
     if file_bytes > limits.max_file_bytes {
-        return Err(DecodeError::FileTooLarge { path: p(), bytes: file_bytes, limit: limits.max_file_bytes });
+        return Err(DecodeError::FileTooLarge {
+            path: p(),
+            bytes: file_bytes,
+            limit: limits.max_file_bytes,
+        });
     }
 
-    let input = ffmpeg::format::input(&path)
-        .map_err(|e| DecodeError::NotAVideo { path: p(), detail: e.to_string() })?;
+    let input = ffmpeg::format::input(&path).map_err(|e| DecodeError::NotAVideo {
+        path: p(),
+        detail: e.to_string(),
+    })?;
     let container = input.format().name().to_string();
     let mut kinds = Vec::new();
     let mut has_audio = false;
@@ -52,12 +62,17 @@ pub fn probe(path: &Path, limits: &Limits) -> Result<VideoInfo, DecodeError> {
         has_audio |= kind == ffmpeg::media::Type::Audio;
         kinds.push(format!("{kind:?}").to_lowercase());
     }
-    let stream = input.streams().best(ffmpeg::media::Type::Video).ok_or_else(|| {
-        DecodeError::NoVideoStream {
+    let stream = input
+        .streams()
+        .best(ffmpeg::media::Type::Video)
+        .ok_or_else(|| DecodeError::NoVideoStream {
             path: p(),
-            streams: if kinds.is_empty() { "none".into() } else { kinds.join(", ") },
-        }
-    })?;
+            streams: if kinds.is_empty() {
+                "none".into()
+            } else {
+                kinds.join(", ")
+            },
+        })?;
     let params = stream.parameters();
     let codec = params.id().name().to_string();
     // SAFETY: `params` wraps a valid AVCodecParameters owned by `input`, alive here.
@@ -68,9 +83,17 @@ pub fn probe(path: &Path, limits: &Limits) -> Result<VideoInfo, DecodeError> {
     if STILL_IMAGE_CODECS.contains(&codec.as_str())
         && (container.contains("pipe") || container.starts_with("image2") || stream.frames() <= 1)
     {
-        return Err(DecodeError::StillImage { path: p(), codec, container });
+        return Err(DecodeError::StillImage {
+            path: p(),
+            codec,
+            container,
+        });
     }
-    if width < limits.min_side || height < limits.min_side || width > limits.max_width || height > limits.max_height {
+    if width < limits.min_side
+        || height < limits.min_side
+        || width > limits.max_width
+        || height > limits.max_height
+    {
         return Err(DecodeError::BadDimensions {
             path: p(),
             width,
@@ -82,8 +105,16 @@ pub fn probe(path: &Path, limits: &Limits) -> Result<VideoInfo, DecodeError> {
     }
 
     let rate = stream.avg_frame_rate();
-    let rate = if rate.denominator() > 0 && rate.numerator() > 0 { rate } else { stream.rate() };
-    let fps = if rate.denominator() > 0 { rate.numerator() as f64 / rate.denominator() as f64 } else { 0.0 };
+    let rate = if rate.denominator() > 0 && rate.numerator() > 0 {
+        rate
+    } else {
+        stream.rate()
+    };
+    let fps = if rate.denominator() > 0 {
+        rate.numerator() as f64 / rate.denominator() as f64
+    } else {
+        0.0
+    };
 
     let tb = stream.time_base();
     let stream_duration = (stream.duration() > 0 && tb.denominator() > 0)
@@ -93,13 +124,20 @@ pub fn probe(path: &Path, limits: &Limits) -> Result<VideoInfo, DecodeError> {
     let duration_seconds = stream_duration.or(container_duration);
     if let Some(seconds) = duration_seconds {
         if seconds > limits.max_duration_seconds {
-            return Err(DecodeError::TooLong { path: p(), seconds, limit: limits.max_duration_seconds });
+            return Err(DecodeError::TooLong {
+                path: p(),
+                seconds,
+                limit: limits.max_duration_seconds,
+            });
         }
     }
     let declared_frames = (stream.frames() > 0).then_some(stream.frames() as u64);
     if let Some(n) = declared_frames {
         if n > limits.max_frames {
-            return Err(DecodeError::TooManyFrames { path: p(), limit: limits.max_frames });
+            return Err(DecodeError::TooManyFrames {
+                path: p(),
+                limit: limits.max_frames,
+            });
         }
     }
     Ok(VideoInfo {

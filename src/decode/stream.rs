@@ -55,7 +55,10 @@ fn build_decoder(path: &std::path::Path) -> Result<(Decoder, &'static str), Deco
             .build()
         {
             Ok(d) => return Ok((d, "cuda")),
-            Err(e) => tracing::info!("GPU decode unavailable for {}: {e}; using CPU", path.display()),
+            Err(e) => tracing::info!(
+                "GPU decode unavailable for {}: {e}; using CPU",
+                path.display()
+            ),
         }
     }
     cpu_decoder(path).map(|d| (d, "cpu"))
@@ -69,7 +72,10 @@ fn build_decoder(path: &std::path::Path) -> Result<(Decoder, &'static str), Deco
 fn cpu_decoder(path: &std::path::Path) -> Result<Decoder, DecodeError> {
     DecoderBuilder::new(Location::File(path.to_path_buf()))
         .build()
-        .map_err(|e| DecodeError::NotAVideo { path: path.to_path_buf(), detail: e.to_string() })
+        .map_err(|e| DecodeError::NotAVideo {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        })
 }
 
 impl Iterator for FrameStream {
@@ -83,7 +89,10 @@ impl Iterator for FrameStream {
             Ok((_time, frame)) => {
                 let index = self.next_index;
                 if index as u64 >= self.max_frames {
-                    let e = DecodeError::TooManyFrames { path: self.path.clone(), limit: self.max_frames };
+                    let e = DecodeError::TooManyFrames {
+                        path: self.path.clone(),
+                        limit: self.max_frames,
+                    };
                     return self.fail(e);
                 }
                 let (h, w, c) = frame.dim();
@@ -101,7 +110,10 @@ impl Iterator for FrameStream {
                     None => frame.iter().copied().collect(),
                 };
                 self.next_index += 1;
-                Some(Ok(DecodedFrame { index, rgb: RgbFrame::new(w, h, data) }))
+                Some(Ok(DecodedFrame {
+                    index,
+                    rgb: RgbFrame::new(w, h, data),
+                }))
             }
             Err(video_rs::Error::DecodeExhausted) | Err(video_rs::Error::ReadExhausted) => {
                 self.finished = true;
@@ -109,16 +121,22 @@ impl Iterator for FrameStream {
                 match self.declared {
                     // Containers round their declared counts; a shortfall of more than
                     // one frame means the stream ended early.
-                    Some(declared) if (decoded as u64) + 1 < declared => Some(Err(DecodeError::Truncated {
-                        path: self.path.clone(),
-                        decoded,
-                        declared,
-                    })),
+                    Some(declared) if (decoded as u64) + 1 < declared => {
+                        Some(Err(DecodeError::Truncated {
+                            path: self.path.clone(),
+                            decoded,
+                            declared,
+                        }))
+                    }
                     _ => None,
                 }
             }
             Err(e) => {
-                let e = DecodeError::Corrupt { path: self.path.clone(), frame: self.next_index, detail: e.to_string() };
+                let e = DecodeError::Corrupt {
+                    path: self.path.clone(),
+                    frame: self.next_index,
+                    detail: e.to_string(),
+                };
                 self.fail(e)
             }
         }

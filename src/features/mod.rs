@@ -113,7 +113,12 @@ impl FeatureBuilder {
             });
         }
         let [tw, th] = self.policy.temporal_size;
-        self.features.temporal.push(temporal_frame(&resize_rgb(frame, tw, th, self.frame_filter)));
+        self.features.temporal.push(temporal_frame(&resize_rgb(
+            frame,
+            tw,
+            th,
+            self.frame_filter,
+        )));
     }
 
     pub fn finish(self) -> ClipFeatures {
@@ -134,7 +139,11 @@ pub(crate) fn temporal_frame(small: &RgbFrame) -> TemporalFrame {
         hist[HIST_BINS[0] + bin(cb.data[i], -128.0, 256.0, HIST_BINS[1])] += 1.0 / n;
         hist[HIST_BINS[0] + HIST_BINS[1] + bin(cr.data[i], -128.0, 256.0, HIST_BINS[2])] += 1.0 / n;
     }
-    TemporalFrame { chroma_means: [cb.mean(), cr.mean()], hist, luma }
+    TemporalFrame {
+        chroma_means: [cb.mean(), cr.mean()],
+        hist,
+        luma,
+    }
 }
 
 /// Histogram distance in [0, 1]: half the L1 distance, averaged over the three channels.

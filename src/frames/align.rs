@@ -50,6 +50,10 @@ mod tests {
         let (a, info) = align_condition(&c, 832, 480, "catmull-rom").unwrap();
         assert_eq!((a.width, a.height), (832, 480));
         assert_eq!(info.from, [1280, 720]);
-        assert!((info.aspect_change - 0.025).abs() < 1e-3, "{}", info.aspect_change);
+        assert!(
+            (info.aspect_change - 0.025).abs() < 1e-3,
+            "{}",
+            info.aspect_change
+        );
     }
 }

@@ -3,9 +3,9 @@
 //! `RgbFrame` is 8-bit interleaved RGB; `Plane` is one float channel (luma or a
 //! chroma difference) in 8-bit units (0..=255), row-major.
 
+pub mod align;
 pub mod policy;
 pub mod resize;
-pub mod align;
 
 pub use policy::FramePolicy;
 
@@ -28,11 +28,19 @@ pub struct Plane {
 impl RgbFrame {
     pub fn new(width: usize, height: usize, data: Vec<u8>) -> Self {
         assert_eq!(data.len(), width * height * 3, "RgbFrame buffer size");
-        Self { width, height, data }
+        Self {
+            width,
+            height,
+            data,
+        }
     }
 
     pub fn from_image(img: &image::RgbImage) -> Self {
-        Self::new(img.width() as usize, img.height() as usize, img.as_raw().clone())
+        Self::new(
+            img.width() as usize,
+            img.height() as usize,
+            img.as_raw().clone(),
+        )
     }
 
     pub fn to_image(&self) -> image::RgbImage {
@@ -47,12 +55,20 @@ impl RgbFrame {
             .chunks_exact(3)
             .map(|p| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32)
             .collect();
-        Plane { width: self.width, height: self.height, data }
+        Plane {
+            width: self.width,
+            height: self.height,
+            data,
+        }
     }
 
     /// Luma rounded to 8 bits, as ffmpeg's `gray` pixel format holds it.
     pub fn luma_u8(&self) -> Vec<u8> {
-        self.luma().data.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect()
+        self.luma()
+            .data
+            .iter()
+            .map(|v| v.round().clamp(0.0, 255.0) as u8)
+            .collect()
     }
 
     /// BT.601 chroma differences (Cb, Cr), centred on 0.
@@ -64,7 +80,11 @@ impl RgbFrame {
             cb.push(-0.168_736 * r - 0.331_264 * g + 0.5 * b);
             cr.push(0.5 * r - 0.418_688 * g - 0.081_312 * b);
         }
-        let plane = |data| Plane { width: self.width, height: self.height, data };
+        let plane = |data| Plane {
+            width: self.width,
+            height: self.height,
+            data,
+        };
         (plane(cb), plane(cr))
     }
 
@@ -84,7 +104,11 @@ impl RgbFrame {
 impl Plane {
     pub fn new(width: usize, height: usize, data: Vec<f32>) -> Self {
         assert_eq!(data.len(), width * height, "Plane buffer size");
-        Self { width, height, data }
+        Self {
+            width,
+            height,
+            data,
+        }
     }
 
     pub fn filled(width: usize, height: usize, value: f32) -> Self {
@@ -102,7 +126,11 @@ impl Plane {
 
     pub fn std(&self) -> f64 {
         let m = self.mean();
-        let var = self.data.iter().map(|&v| (v as f64 - m).powi(2)).sum::<f64>()
+        let var = self
+            .data
+            .iter()
+            .map(|&v| (v as f64 - m).powi(2))
+            .sum::<f64>()
             / self.data.len().max(1) as f64;
         var.sqrt()
     }
@@ -110,7 +138,11 @@ impl Plane {
     /// Mean absolute difference to another plane of the same size.
     pub fn mean_abs_diff(&self, other: &Plane) -> f64 {
         debug_assert_eq!((self.width, self.height), (other.width, other.height));
-        self.data.iter().zip(&other.data).map(|(a, b)| (a - b).abs() as f64).sum::<f64>()
+        self.data
+            .iter()
+            .zip(&other.data)
+            .map(|(a, b)| (a - b).abs() as f64)
+            .sum::<f64>()
             / self.data.len().max(1) as f64
     }
 }

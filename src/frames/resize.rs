@@ -39,7 +39,11 @@ pub fn resize_plane(plane: &Plane, width: usize, height: usize, filter: FilterTy
     )
     .expect("Plane dimensions match its buffer");
     let out = image::imageops::resize(&img, width as u32, height as u32, filter);
-    Plane::new(width, height, out.into_raw().into_iter().map(|v| v * 255.0).collect())
+    Plane::new(
+        width,
+        height,
+        out.into_raw().into_iter().map(|v| v * 255.0).collect(),
+    )
 }
 
 /// Shrink `(w, h)` to fit `(max_w, max_h)` keeping the aspect ratio; never enlarges.
@@ -48,7 +52,10 @@ pub fn fit_within(w: usize, h: usize, max_w: usize, max_h: usize) -> (usize, usi
         return (w, h);
     }
     let s = (max_w as f64 / w as f64).min(max_h as f64 / h as f64);
-    (((w as f64 * s).round() as usize).max(1), ((h as f64 * s).round() as usize).max(1))
+    (
+        ((w as f64 * s).round() as usize).max(1),
+        ((h as f64 * s).round() as usize).max(1),
+    )
 }
 
 #[cfg(test)]
@@ -67,7 +74,11 @@ mod tests {
 
     #[test]
     fn plane_resize_keeps_8_bit_units() {
-        let p = Plane::new(4, 2, vec![0.0, 100.0, 200.0, 255.0, 0.0, 100.0, 200.0, 255.0]);
+        let p = Plane::new(
+            4,
+            2,
+            vec![0.0, 100.0, 200.0, 255.0, 0.0, 100.0, 200.0, 255.0],
+        );
         let r = resize_plane(&p, 2, 1, FilterType::Triangle);
         assert!(r.data.iter().all(|v| (0.0..=255.0).contains(v)));
         assert!((r.mean() - p.mean()).abs() < 3.0, "{:?}", r.data);

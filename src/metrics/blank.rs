@@ -34,12 +34,23 @@ impl Metric for BlankFrames {
         out.set("temporal.black_fraction", black.len() as f64 / n as f64);
         out.set("temporal.blank_fraction", blank.len() as f64 / n as f64);
         for r in ranges(&black) {
-            out.event("temporal.black_fraction", Some(r), format!("{} black", describe_range(r)));
+            out.event(
+                "temporal.black_fraction",
+                Some(r),
+                format!("{} black", describe_range(r)),
+            );
         }
         let black_set: std::collections::BTreeSet<usize> = black.iter().copied().collect();
-        let other: Vec<usize> = blank.into_iter().filter(|i| !black_set.contains(i)).collect();
+        let other: Vec<usize> = blank
+            .into_iter()
+            .filter(|i| !black_set.contains(i))
+            .collect();
         for r in ranges(&other) {
-            out.event("temporal.blank_fraction", Some(r), format!("{} blank (uniform colour)", describe_range(r)));
+            out.event(
+                "temporal.blank_fraction",
+                Some(r),
+                format!("{} blank (uniform colour)", describe_range(r)),
+            );
         }
     }
 }
@@ -51,7 +62,9 @@ mod tests {
 
     #[test]
     fn finds_black_run_in_textured_clip() {
-        let mut lumas: Vec<Vec<f32>> = (0..10).map(|t| (0..64).map(|i| ((i * 37 + t) % 200) as f32).collect()).collect();
+        let mut lumas: Vec<Vec<f32>> = (0..10)
+            .map(|t| (0..64).map(|i| ((i * 37 + t) % 200) as f32).collect())
+            .collect();
         for l in &mut lumas[3..6] {
             l.iter_mut().for_each(|v| *v = 2.0);
         }

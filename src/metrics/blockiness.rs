@@ -43,7 +43,11 @@ impl Metric for Blockiness {
     }
 
     fn measure(&self, clip: &ClipFeatures, out: &mut Measurements) {
-        let r: Vec<f64> = clip.samples.iter().filter_map(|s| block_edge_ratio(&s.native_luma)).collect();
+        let r: Vec<f64> = clip
+            .samples
+            .iter()
+            .filter_map(|s| block_edge_ratio(&s.native_luma))
+            .collect();
         if r.is_empty() {
             out.skip("visual.blockiness", "no sampled frame of at least 16x16");
             return;
@@ -59,7 +63,13 @@ mod tests {
     #[test]
     fn flat_blocks_score_high_and_smooth_ramp_scores_one() {
         let (w, h) = (64, 64);
-        let blocks = Plane::new(w, h, (0..w * h).map(|i| (((i % w) / 8 * 7 + (i / w) / 8 * 5) % 50) as f32 * 4.0).collect());
+        let blocks = Plane::new(
+            w,
+            h,
+            (0..w * h)
+                .map(|i| (((i % w) / 8 * 7 + (i / w) / 8 * 5) % 50) as f32 * 4.0)
+                .collect(),
+        );
         let ramp = Plane::new(w, h, (0..w * h).map(|i| (i % w) as f32 * 2.0).collect());
         assert!(block_edge_ratio(&blocks).unwrap() > 5.0);
         // Horizontal steps equal everywhere (ratio 1); no vertical steps (ratio 1).

@@ -23,10 +23,17 @@ impl Metric for Clipping {
             out.skip("visual.clipping_excess", "no sampled frames");
             return;
         }
-        let f: Vec<f64> = clip.samples.iter().map(|s| clipped_fraction(&s.native_luma)).collect();
+        let f: Vec<f64> = clip
+            .samples
+            .iter()
+            .map(|s| clipped_fraction(&s.native_luma))
+            .collect();
         let frac = super::median(&f);
         out.set("visual.clipped_fraction", frac);
-        out.set("visual.clipping_excess", (frac - clipped_fraction(&clip.condition_native_luma)).max(0.0));
+        out.set(
+            "visual.clipping_excess",
+            (frac - clipped_fraction(&clip.condition_native_luma)).max(0.0),
+        );
     }
 }
 

@@ -1,9 +1,9 @@
 //! Abrupt cuts: a consecutive pair whose structure changes far more than the
 //! clip's typical pair and whose colour histogram jumps too.
 //! A cut at t (between t-1 and t) needs structure distance
-//! > max(0.45, 4 x median) and histogram distance > 0.15.
-//! `temporal.cut_count`, `temporal.max_structure_jump` (largest pair distance
-//! over the median).
+//! above max(0.45, 4 x median) and histogram distance above 0.15.
+//! Values: `temporal.cut_count`, `temporal.max_structure_jump` (largest pair
+//! distance over the median).
 
 use super::order::{consecutive_distances, normalized};
 use super::{Measurements, Metric};
@@ -38,7 +38,10 @@ impl Metric for Cuts {
             }
         }
         out.set("temporal.cut_count", cuts.len() as f64);
-        out.set("temporal.max_structure_jump", d.iter().fold(0.0f64, |a, &b| a.max(b)) / med.max(0.01));
+        out.set(
+            "temporal.max_structure_jump",
+            d.iter().fold(0.0f64, |a, &b| a.max(b)) / med.max(0.01),
+        );
         for (t, dist, h) in cuts.iter().take(8) {
             out.event(
                 "temporal.cut_count",
@@ -57,8 +60,16 @@ mod tests {
 
     #[test]
     fn hard_cut_between_unrelated_scenes_is_found_once() {
-        let a = |t: usize| (0..64 * 32).map(|i| ((i + t) % 64) as f32 * 2.0 + 20.0).collect::<Vec<f32>>();
-        let b = |t: usize| (0..64 * 32).map(|i| 220.0 - ((i / 64 + t) % 32) as f32 * 5.0).collect::<Vec<f32>>();
+        let a = |t: usize| {
+            (0..64 * 32)
+                .map(|i| ((i + t) % 64) as f32 * 2.0 + 20.0)
+                .collect::<Vec<f32>>()
+        };
+        let b = |t: usize| {
+            (0..64 * 32)
+                .map(|i| 220.0 - ((i / 64 + t) % 32) as f32 * 5.0)
+                .collect::<Vec<f32>>()
+        };
         let lumas: Vec<Vec<f32>> = (0..10).map(a).chain((0..10).map(b)).collect();
         let mut m = Measurements::default();
         Cuts.measure(&clip_from_lumas(64, 32, &lumas), &mut m);
@@ -68,8 +79,13 @@ mod tests {
 
     #[test]
     fn smooth_clip_has_no_cut() {
-        let lumas: Vec<Vec<f32>> =
-            (0..20).map(|t| (0..64 * 32).map(|i| ((i + t) % 64) as f32 * 2.0 + 20.0).collect()).collect();
+        let lumas: Vec<Vec<f32>> = (0..20)
+            .map(|t| {
+                (0..64 * 32)
+                    .map(|i| ((i + t) % 64) as f32 * 2.0 + 20.0)
+                    .collect()
+            })
+            .collect();
         let mut m = Measurements::default();
         Cuts.measure(&clip_from_lumas(64, 32, &lumas), &mut m);
         assert_eq!(m.get("temporal.cut_count"), Some(0.0));

@@ -35,10 +35,24 @@ pub fn shift_tolerant_ssim(a: &[u8], b: &[u8], w: usize, h: usize, max: isize) -
                 continue;
             }
             let crop = |src: &[u8], sx: usize, sy: usize| {
-                (0..oh).flat_map(|y| src[(sy + y) * w + sx..(sy + y) * w + sx + ow].iter().copied()).collect::<Vec<u8>>()
+                (0..oh)
+                    .flat_map(|y| {
+                        src[(sy + y) * w + sx..(sy + y) * w + sx + ow]
+                            .iter()
+                            .copied()
+                    })
+                    .collect::<Vec<u8>>()
             };
-            let (ax, bx) = if dx >= 0 { (dx as usize, 0) } else { (0, dx.unsigned_abs()) };
-            let (ay, by) = if dy >= 0 { (dy as usize, 0) } else { (0, dy.unsigned_abs()) };
+            let (ax, bx) = if dx >= 0 {
+                (dx as usize, 0)
+            } else {
+                (0, dx.unsigned_abs())
+            };
+            let (ay, by) = if dy >= 0 {
+                (dy as usize, 0)
+            } else {
+                (0, dy.unsigned_abs())
+            };
             if let Some(s) = ssim_u8(&crop(a, ax, ay), &crop(b, bx, by), ow, oh) {
                 best = best.max(s);
             }
@@ -64,10 +78,14 @@ impl Metric for FirstFrame {
         let (cw, ch) = ((w / HOLD_SHRINK).max(8), (h / HOLD_SHRINK).max(8));
         let coarse = |f: &RgbFrame| {
             let p = resize_plane(&f.luma(), cw, ch, FilterType::Triangle);
-            p.data.iter().map(|v| v.round().clamp(0.0, 255.0) as u8).collect::<Vec<u8>>()
+            p.data
+                .iter()
+                .map(|v| v.round().clamp(0.0, 255.0) as u8)
+                .collect::<Vec<u8>>()
         };
         let cond_coarse = coarse(&clip.condition);
-        let ssim_to_cond = |f: &RgbFrame| shift_tolerant_ssim(&coarse(f), &cond_coarse, cw, ch, HOLD_MAX_SHIFT);
+        let ssim_to_cond =
+            |f: &RgbFrame| shift_tolerant_ssim(&coarse(f), &cond_coarse, cw, ch, HOLD_MAX_SHIFT);
 
         let y0 = frame0.luma_u8();
         let ssim0 = ssim_u8(&y0, &cond, w, h).unwrap_or(0.0);
@@ -75,15 +93,19 @@ impl Metric for FirstFrame {
         if let Some(mse) = mse_u8(&y0, &cond) {
             out.set("first_frame.psnr_db", psnr_from_mse(mse));
         }
-        out.set("first_frame.color_shift", delta_e(&mean_lab(frame0), &mean_lab(&clip.condition)));
+        out.set(
+            "first_frame.color_shift",
+            delta_e(&mean_lab(frame0), &mean_lab(&clip.condition)),
+        );
 
         let hold: Vec<f64> = clip.opening.iter().map(ssim_to_cond).collect();
         let hold0 = hold[0];
         let mean = super::mean(&hold);
-        let (min_at, min) = hold
-            .iter()
-            .enumerate()
-            .fold((0, f64::INFINITY), |acc, (i, &v)| if v < acc.1 { (i, v) } else { acc });
+        let (min_at, min) =
+            hold.iter().enumerate().fold(
+                (0, f64::INFINITY),
+                |acc, (i, &v)| if v < acc.1 { (i, v) } else { acc },
+            );
         out.set("first_frame.hold_ssim_mean", mean);
         out.set("first_frame.hold_drop", (hold0 - min).max(0.0));
         let max_step = hold.windows(2).map(|w| w[0] - w[1]).fold(0.0f64, f64::max);
@@ -133,7 +155,13 @@ fn srgb_to_lab(r: u8, g: u8, b: u8) -> [f64; 3] {
     let x = (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047;
     let y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
     let z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
-    let f = |t: f64| if t > 0.008856 { t.cbrt() } else { 7.787 * t + 16.0 / 116.0 };
+    let f = |t: f64| {
+        if t > 0.008856 {
+            t.cbrt()
+        } else {
+            7.787 * t + 16.0 / 116.0
+        }
+    };
     let (fx, fy, fz) = (f(x), f(y), f(z));
     [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
 }
@@ -146,7 +174,13 @@ mod tests {
     fn shift_tolerant_ssim_forgives_small_translation_only() {
         let (w, h) = (64, 48);
         let tex = |ox: usize| -> Vec<u8> {
-            (0..w * h).map(|i| ((((i % w) + ox) as f64 / 3.0).sin() * 60.0 + ((i / w) as f64 / 4.0).cos() * 50.0 + 128.0) as u8).collect()
+            (0..w * h)
+                .map(|i| {
+                    ((((i % w) + ox) as f64 / 3.0).sin() * 60.0
+                        + ((i / w) as f64 / 4.0).cos() * 50.0
+                        + 128.0) as u8
+                })
+                .collect()
         };
         let (a, b) = (tex(0), tex(2));
         assert!(ssim_u8(&a, &b, w, h).unwrap() < 0.8);
@@ -158,7 +192,10 @@ mod tests {
     #[test]
     fn lab_of_white_and_black() {
         let w = srgb_to_lab(255, 255, 255);
-        assert!((w[0] - 100.0).abs() < 0.01 && w[1].abs() < 0.02 && w[2].abs() < 0.02, "{w:?}");
+        assert!(
+            (w[0] - 100.0).abs() < 0.01 && w[1].abs() < 0.02 && w[2].abs() < 0.02,
+            "{w:?}"
+        );
         assert!(srgb_to_lab(0, 0, 0)[0].abs() < 1e-9);
     }
 

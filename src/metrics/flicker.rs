@@ -28,7 +28,10 @@ pub fn cell_means(p: &Plane) -> Vec<f64> {
             counts[c] += 1.0;
         }
     }
-    sums.iter().zip(&counts).map(|(s, c)| s / c.max(1.0)).collect()
+    sums.iter()
+        .zip(&counts)
+        .map(|(s, c)| s / c.max(1.0))
+        .collect()
 }
 
 impl Metric for Flicker {
@@ -51,14 +54,27 @@ impl Metric for Flicker {
                 .collect();
             luma_curve[t] = super::median(&d2);
             let m = |k: usize| clip.temporal[k].chroma_means;
-            colour.push((0..2).map(|c| (m(t + 1)[c] - 2.0 * m(t)[c] + m(t - 1)[c]).abs()).sum::<f64>());
+            colour.push(
+                (0..2)
+                    .map(|c| (m(t + 1)[c] - 2.0 * m(t)[c] + m(t - 1)[c]).abs())
+                    .sum::<f64>(),
+            );
         }
         out.set("temporal.flicker_luma", super::mean(&luma_curve[1..n - 1]));
         out.set("temporal.flicker_color", super::mean(&colour));
-        let flickering: Vec<usize> = (1..n - 1).filter(|&t| luma_curve[t] > REPORT_LEVELS).collect();
+        let flickering: Vec<usize> = (1..n - 1)
+            .filter(|&t| luma_curve[t] > REPORT_LEVELS)
+            .collect();
         for r in ranges(&flickering) {
             let peak = (r.0..=r.1).map(|t| luma_curve[t]).fold(0.0, f64::max);
-            out.event("temporal.flicker_luma", Some(r), format!("{} flicker (brightness jumps up to {peak:.0} levels)", describe_range(r)));
+            out.event(
+                "temporal.flicker_luma",
+                Some(r),
+                format!(
+                    "{} flicker (brightness jumps up to {peak:.0} levels)",
+                    describe_range(r)
+                ),
+            );
         }
         out.curve("temporal.flicker_luma", luma_curve);
     }
@@ -70,13 +86,17 @@ mod tests {
     use crate::metrics::test_support::clip_from_lumas;
 
     fn textured(t: usize, offset: f32) -> Vec<f32> {
-        (0..48 * 32).map(|i| ((i * 7 + t * 3) % 100) as f32 + 50.0 + offset).collect()
+        (0..48 * 32)
+            .map(|i| ((i * 7 + t * 3) % 100) as f32 + 50.0 + offset)
+            .collect()
     }
 
     #[test]
     fn steady_brightness_ramp_is_not_flicker_but_oscillation_is() {
         let ramp: Vec<Vec<f32>> = (0..12).map(|t| textured(0, t as f32 * 2.0)).collect();
-        let osc: Vec<Vec<f32>> = (0..12).map(|t| textured(0, if t % 2 == 0 { 0.0 } else { 20.0 })).collect();
+        let osc: Vec<Vec<f32>> = (0..12)
+            .map(|t| textured(0, if t % 2 == 0 { 0.0 } else { 20.0 }))
+            .collect();
         let (mut a, mut b) = (Measurements::default(), Measurements::default());
         Flicker.measure(&clip_from_lumas(48, 32, &ramp), &mut a);
         Flicker.measure(&clip_from_lumas(48, 32, &osc), &mut b);

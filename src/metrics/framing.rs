@@ -48,7 +48,11 @@ impl Metric for Framing {
             return;
         }
         let (w, h) = clip.canonical_size;
-        let per: Vec<[usize; 4]> = clip.samples.iter().map(|s| bars(&s.canonical.luma())).collect();
+        let per: Vec<[usize; 4]> = clip
+            .samples
+            .iter()
+            .map(|s| bars(&s.canonical.luma()))
+            .collect();
         // Thickness present in at least 75% of samples, per side.
         let keep = (0.75 * per.len() as f64).ceil() as usize;
         let mut common = [0usize; 4];
@@ -78,7 +82,19 @@ mod tests {
     #[test]
     fn letterbox_is_measured() {
         let (w, h) = (100, 60);
-        let p = Plane::new(w, h, (0..w * h).map(|i| if (i / w) < 6 || (i / w) >= 54 { 3.0 } else { 90.0 + (i % 7) as f32 * 10.0 }).collect());
+        let p = Plane::new(
+            w,
+            h,
+            (0..w * h)
+                .map(|i| {
+                    if (i / w) < 6 || (i / w) >= 54 {
+                        3.0
+                    } else {
+                        90.0 + (i % 7) as f32 * 10.0
+                    }
+                })
+                .collect(),
+        );
         assert_eq!(bars(&p), [6, 6, 0, 0]);
         assert!((bar_area(bars(&p), w, h) - 0.2).abs() < 1e-9);
     }

@@ -15,7 +15,7 @@ pub mod flicker;
 pub mod framing;
 pub mod motion;
 pub mod niqe;
-// NIQE-PENDING pub mod no_reference;
+pub mod no_reference;
 pub mod noise;
 pub mod order;
 pub mod overlay;
@@ -60,11 +60,21 @@ impl Measurements {
     }
 
     pub fn curve(&mut self, name: &str, values: Vec<f64>) {
-        self.curves.insert(name.to_string(), values.into_iter().map(|v| if v.is_finite() { v } else { 0.0 }).collect());
+        self.curves.insert(
+            name.to_string(),
+            values
+                .into_iter()
+                .map(|v| if v.is_finite() { v } else { 0.0 })
+                .collect(),
+        );
     }
 
     pub fn event(&mut self, metric: &str, frames: Option<(usize, usize)>, text: String) {
-        self.events.push(Event { metric: metric.to_string(), frames, text });
+        self.events.push(Event {
+            metric: metric.to_string(),
+            frames,
+            text,
+        });
     }
 
     pub fn skip(&mut self, name: &str, reason: impl Into<String>) {
@@ -103,7 +113,7 @@ impl Registry {
                 Box::new(noise::Noise),
                 Box::new(blockiness::Blockiness),
                 Box::new(clipping::Clipping),
-                // NIQE-PENDING Box::new(no_reference::Niqe),
+                Box::new(no_reference::Niqe),
                 Box::new(overlay::Overlay),
                 Box::new(stability::Stability),
                 Box::new(framing::Framing),
@@ -208,7 +218,13 @@ pub mod test_support {
     use crate::frames::RgbFrame;
 
     pub fn gray(w: usize, h: usize, luma: &[f32]) -> RgbFrame {
-        RgbFrame::new(w, h, luma.iter().flat_map(|&v| [v.round().clamp(0.0, 255.0) as u8; 3]).collect())
+        RgbFrame::new(
+            w,
+            h,
+            luma.iter()
+                .flat_map(|&v| [v.round().clamp(0.0, 255.0) as u8; 3])
+                .collect(),
+        )
     }
 
     /// A clip whose every view (temporal, opening, samples) is built from gray frames;
@@ -231,7 +247,11 @@ pub mod test_support {
             samples: frames
                 .iter()
                 .enumerate()
-                .map(|(index, f)| SampledFrame { index, native_luma: f.luma(), canonical: f.clone() })
+                .map(|(index, f)| SampledFrame {
+                    index,
+                    native_luma: f.luma(),
+                    canonical: f.clone(),
+                })
                 .collect(),
             prompt: String::new(),
         }

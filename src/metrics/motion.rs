@@ -28,20 +28,42 @@ impl Metric for Motion {
             out.skip("motion.mean_abs_diff", "fewer than 2 frames");
             return;
         }
-        let rate = if clip.fps > 0.0 { REFERENCE_FPS / clip.fps } else { 1.0 };
-        let diffs: Vec<f64> =
-            clip.temporal.windows(2).map(|w| w[0].luma.mean_abs_diff(&w[1].luma) / rate).collect();
-        let still: Vec<usize> = (0..diffs.len()).filter(|&i| diffs[i] < STATIC_LEVELS).collect();
+        let rate = if clip.fps > 0.0 {
+            REFERENCE_FPS / clip.fps
+        } else {
+            1.0
+        };
+        let diffs: Vec<f64> = clip
+            .temporal
+            .windows(2)
+            .map(|w| w[0].luma.mean_abs_diff(&w[1].luma) / rate)
+            .collect();
+        let still: Vec<usize> = (0..diffs.len())
+            .filter(|&i| diffs[i] < STATIC_LEVELS)
+            .collect();
         out.set("motion.mean_abs_diff", super::mean(&diffs));
-        out.set("motion.static_pair_fraction", still.len() as f64 / diffs.len() as f64);
+        out.set(
+            "motion.static_pair_fraction",
+            still.len() as f64 / diffs.len() as f64,
+        );
         let steps: Vec<f64> = diffs.windows(2).map(|w| (w[1] - w[0]).abs()).collect();
         if !steps.is_empty() {
-            out.set("motion.jerk", super::median(&steps) / (super::median(&diffs) + 0.5));
+            out.set(
+                "motion.jerk",
+                super::median(&steps) / (super::median(&diffs) + 0.5),
+            );
         }
         // Report still stretches of at least half a second.
         let min_len = ((clip.fps * 0.5).round() as usize).max(2);
-        for (a, b) in ranges(&still).into_iter().filter(|(a, b)| b - a + 1 >= min_len) {
-            out.event("motion.static_pair_fraction", Some((a, b + 1)), format!("{} show no motion", describe_range((a, b + 1))));
+        for (a, b) in ranges(&still)
+            .into_iter()
+            .filter(|(a, b)| b - a + 1 >= min_len)
+        {
+            out.event(
+                "motion.static_pair_fraction",
+                Some((a, b + 1)),
+                format!("{} show no motion", describe_range((a, b + 1))),
+            );
         }
         out.curve("motion.frame_diff", diffs);
     }
@@ -54,8 +76,12 @@ mod tests {
 
     #[test]
     fn still_clip_is_fully_static_and_moving_clip_is_not() {
-        let still: Vec<Vec<f32>> = (0..10).map(|_| (0..256).map(|i| (i % 97) as f32).collect()).collect();
-        let moving: Vec<Vec<f32>> = (0..10).map(|t| (0..256).map(|i| ((i + 3 * t) % 97) as f32).collect()).collect();
+        let still: Vec<Vec<f32>> = (0..10)
+            .map(|_| (0..256).map(|i| (i % 97) as f32).collect())
+            .collect();
+        let moving: Vec<Vec<f32>> = (0..10)
+            .map(|t| (0..256).map(|i| ((i + 3 * t) % 97) as f32).collect())
+            .collect();
         let (mut a, mut b) = (Measurements::default(), Measurements::default());
         Motion.measure(&clip_from_lumas(16, 16, &still), &mut a);
         Motion.measure(&clip_from_lumas(16, 16, &moving), &mut b);

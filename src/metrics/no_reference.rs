@@ -18,10 +18,31 @@ impl Metric for Niqe {
     fn measure(&self, clip: &ClipFeatures, out: &mut Measurements) {
         let model = NiqeModel::published();
         // Ordered collect: the result does not depend on thread scheduling.
-        let scores: Vec<f64> =
-            clip.samples.par_iter().filter_map(|s| model.score(&s.native_luma).ok()).collect();
+        let results: Vec<_> = clip
+            .samples
+            .par_iter()
+            .map(|s| (s.index, model.score(&s.native_luma)))
+            .collect();
+        let scores: Vec<f64> = results
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok().copied())
+            .collect();
+        if let Some((index, Err(e))) = results.iter().find(|(_, r)| r.is_err()) {
+            let failed = results.len() - scores.len();
+            let what = if scores.is_empty() {
+                "visual.niqe"
+            } else {
+                "visual.niqe_frames"
+            };
+            out.skip(
+                what,
+                format!(
+                    "{failed} of {} sampled frames have no NIQE (first: frame {index}: {e})",
+                    results.len()
+                ),
+            );
+        }
         if scores.is_empty() {
-            out.skip("visual.niqe", "no sampled frame large enough for NIQE");
             return;
         }
         let niqe = super::median(&scores);

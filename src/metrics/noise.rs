@@ -14,7 +14,8 @@ pub fn immerkaer_sigma(p: &Plane) -> f64 {
     let mut sum = 0f64;
     for y in 1..p.height - 1 {
         for x in 1..p.width - 1 {
-            let v = p.at(x - 1, y - 1) - 2.0 * p.at(x, y - 1) + p.at(x + 1, y - 1) - 2.0 * p.at(x - 1, y)
+            let v = p.at(x - 1, y - 1) - 2.0 * p.at(x, y - 1) + p.at(x + 1, y - 1)
+                - 2.0 * p.at(x - 1, y)
                 + 4.0 * p.at(x, y)
                 - 2.0 * p.at(x + 1, y)
                 + p.at(x - 1, y + 1)
@@ -38,10 +39,17 @@ impl Metric for Noise {
             out.skip("visual.noise_sigma", "no sampled frames");
             return;
         }
-        let sigmas: Vec<f64> = clip.samples.iter().map(|s| immerkaer_sigma(&s.native_luma)).collect();
+        let sigmas: Vec<f64> = clip
+            .samples
+            .iter()
+            .map(|s| immerkaer_sigma(&s.native_luma))
+            .collect();
         let sigma = super::median(&sigmas);
         out.set("visual.noise_sigma", sigma);
-        out.set("visual.noise_excess", sigma - immerkaer_sigma(&clip.condition_native_luma));
+        out.set(
+            "visual.noise_excess",
+            sigma - immerkaer_sigma(&clip.condition_native_luma),
+        );
     }
 }
 
@@ -63,7 +71,8 @@ mod tests {
         let data: Vec<f32> = (0..w * h)
             .map(|_| {
                 let (u1, u2) = (uniform(), uniform());
-                (128.0 + 8.0 * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()) as f32
+                (128.0 + 8.0 * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos())
+                    as f32
             })
             .collect();
         let sigma = immerkaer_sigma(&Plane::new(w, h, data));

@@ -31,12 +31,18 @@ pub fn normalized(p: &Plane) -> Vec<f32> {
 }
 
 pub fn structure_distance(a: &[f32], b: &[f32]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| (x - y).abs() as f64).sum::<f64>() / a.len().max(1) as f64
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs() as f64)
+        .sum::<f64>()
+        / a.len().max(1) as f64
 }
 
 /// Structure distance of each consecutive pair (length n-1).
 pub fn consecutive_distances(z: &[Vec<f32>]) -> Vec<f64> {
-    z.windows(2).map(|w| structure_distance(&w[0], &w[1])).collect()
+    z.windows(2)
+        .map(|w| structure_distance(&w[0], &w[1]))
+        .collect()
 }
 
 pub struct FrameOrder;
@@ -65,23 +71,45 @@ impl Metric for FrameOrder {
                 out_of_order.push(t);
             }
         }
-        out.set("temporal.order_violation_fraction", out_of_order.len() as f64 / (n - 2) as f64);
+        out.set(
+            "temporal.order_violation_fraction",
+            out_of_order.len() as f64 / (n - 2) as f64,
+        );
         if !out_of_order.is_empty() {
-            let list: Vec<String> = ranges(&out_of_order).into_iter().take(6).map(describe_range).collect();
+            let list: Vec<String> = ranges(&out_of_order)
+                .into_iter()
+                .take(6)
+                .map(describe_range)
+                .collect();
             out.event(
                 "temporal.order_violation_fraction",
                 Some((out_of_order[0], *out_of_order.last().unwrap())),
-                format!("{} frame(s) out of order ({})", out_of_order.len(), list.join(", ")),
+                format!(
+                    "{} frame(s) out of order ({})",
+                    out_of_order.len(),
+                    list.join(", ")
+                ),
             );
         }
 
         let moving = d1.iter().any(|&d| d >= NOISE_FLOOR);
-        let dups: Vec<usize> = (0..n - 1).filter(|&t| d1[t] < SAME_PICTURE).map(|t| t + 1).collect();
-        let dup_fraction = if moving { dups.len() as f64 / (n - 1) as f64 } else { 0.0 };
+        let dups: Vec<usize> = (0..n - 1)
+            .filter(|&t| d1[t] < SAME_PICTURE)
+            .map(|t| t + 1)
+            .collect();
+        let dup_fraction = if moving {
+            dups.len() as f64 / (n - 1) as f64
+        } else {
+            0.0
+        };
         out.set("temporal.duplicate_fraction", dup_fraction);
         if moving {
             for r in ranges(&dups).into_iter().filter(|r| r.1 > r.0) {
-                out.event("temporal.duplicate_fraction", Some(r), format!("{} repeat the previous frame", describe_range(r)));
+                out.event(
+                    "temporal.duplicate_fraction",
+                    Some(r),
+                    format!("{} repeat the previous frame", describe_range(r)),
+                );
             }
         }
 
@@ -96,7 +124,8 @@ impl Metric for FrameOrder {
             if td[t - 1] < NOISE_FLOOR {
                 continue; // a still stretch, not a replay
             }
-            let replay = (0..t - 1).find(|&s| structure_distance(&thumbs[s], &thumbs[t]) < SAME_PICTURE * 2.0);
+            let replay = (0..t - 1)
+                .find(|&s| structure_distance(&thumbs[s], &thumbs[t]) < SAME_PICTURE * 2.0);
             if let Some(s) = replay {
                 repeats.push((t, s));
             }
@@ -106,7 +135,10 @@ impl Metric for FrameOrder {
             out.event(
                 "temporal.repeat_fraction",
                 Some((t, repeats.last().unwrap().0)),
-                format!("{} frame(s) replay earlier frames (first: frame {t} = frame {s})", repeats.len()),
+                format!(
+                    "{} frame(s) replay earlier frames (first: frame {t} = frame {s})",
+                    repeats.len()
+                ),
             );
         }
     }
@@ -124,7 +156,11 @@ mod tests {
             .map(|i| {
                 let x = i % w;
                 let bg = ((i * 13) % 17) as f32 * 3.0 + 40.0;
-                if x >= t * 2 && x < t * 2 + 6 { 230.0 } else { bg }
+                if x >= t * 2 && x < t * 2 + 6 {
+                    230.0
+                } else {
+                    bg
+                }
             })
             .collect()
     }

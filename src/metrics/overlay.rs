@@ -125,7 +125,11 @@ mod tests {
             .map(|i| {
                 let (x, y) = (i % w, i / w);
                 if text && (40..52).contains(&y) && (16..112).contains(&x) {
-                    if (x / 3 + y / 4) % 2 == 0 { 250.0 } else { 5.0 }
+                    if (x / 3 + y / 4) % 2 == 0 {
+                        250.0
+                    } else {
+                        5.0
+                    }
                 } else {
                     100.0 + 40.0 * (((x + 3 * t) as f32) / 9.0).sin()
                 }
@@ -140,7 +144,11 @@ mod tests {
         let clip = clip_from_frames(&frames, frame(0, false), 16.0);
         let mut m = Measurements::default();
         Overlay.measure(&clip, &mut m);
-        assert!(m.get("visual.overlay_fraction").unwrap() > 0.05, "{:?}", m.values);
+        assert!(
+            m.get("visual.overlay_fraction").unwrap() > 0.05,
+            "{:?}",
+            m.values
+        );
         assert!(m.events[0].text.contains("static text"));
     }
 

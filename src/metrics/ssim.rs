@@ -65,7 +65,11 @@ pub fn mse_u8(a: &[u8], b: &[u8]) -> Option<f64> {
     if a.len() != b.len() || a.is_empty() {
         return None;
     }
-    let sse: u64 = a.iter().zip(b).map(|(&x, &y)| ((x as i64 - y as i64).pow(2)) as u64).sum();
+    let sse: u64 = a
+        .iter()
+        .zip(b)
+        .map(|(&x, &y)| ((x as i64 - y as i64).pow(2)) as u64)
+        .sum();
     Some(sse as f64 / a.len() as f64)
 }
 
@@ -86,7 +90,9 @@ mod tests {
     use super::*;
 
     fn ramp(w: usize, h: usize) -> Vec<u8> {
-        (0..w * h).map(|i| ((i % w) * 255 / (w - 1)) as u8 ^ ((i / w) as u8 & 7)).collect()
+        (0..w * h)
+            .map(|i| ((i % w) * 255 / (w - 1)) as u8 ^ ((i / w) as u8 & 7))
+            .collect()
     }
 
     #[test]

@@ -21,11 +21,10 @@ const JUMP_FRACTION: f64 = 0.06;
 fn profiles(p: &Plane) -> (Vec<f64>, Vec<f64>) {
     let mut cols = vec![0f64; p.width];
     let mut rows = vec![0f64; p.height];
-    for y in 0..p.height {
-        for x in 0..p.width {
-            let v = p.at(x, y) as f64;
-            cols[x] += v;
-            rows[y] += v;
+    for (row, line) in rows.iter_mut().zip(p.data.chunks_exact(p.width)) {
+        for (col, &v) in cols.iter_mut().zip(line) {
+            *col += v as f64;
+            *row += v as f64;
         }
     }
     cols.iter_mut().for_each(|v| *v /= p.height as f64);
@@ -54,7 +53,9 @@ pub fn profile_shift(a: &[f64], b: &[f64]) -> f64 {
         c / k.max(1.0)
     };
     let costs: Vec<f64> = (-max..=max).map(cost).collect();
-    let best = (0..costs.len()).min_by(|&i, &j| costs[i].total_cmp(&costs[j])).unwrap_or(max as usize);
+    let best = (0..costs.len())
+        .min_by(|&i, &j| costs[i].total_cmp(&costs[j]))
+        .unwrap_or(max as usize);
     let mut shift = best as f64 - max as f64;
     if best > 0 && best + 1 < costs.len() {
         let (l, c, r) = (costs[best - 1], costs[best], costs[best + 1]);
@@ -82,8 +83,15 @@ impl Metric for Stability {
         let (w, h) = (clip.temporal[0].luma.width, clip.temporal[0].luma.height);
         let diag = ((w * w + h * h) as f64).sqrt();
         let prof: Vec<_> = clip.temporal.iter().map(|f| profiles(&f.luma)).collect();
-        let steps: Vec<(f64, f64)> =
-            prof.windows(2).map(|p| (profile_shift(&p[0].0, &p[1].0), profile_shift(&p[0].1, &p[1].1))).collect();
+        let steps: Vec<(f64, f64)> = prof
+            .windows(2)
+            .map(|p| {
+                (
+                    profile_shift(&p[0].0, &p[1].0),
+                    profile_shift(&p[0].1, &p[1].1),
+                )
+            })
+            .collect();
         let mut path = vec![(0f64, 0f64)];
         for (dx, dy) in &steps {
             let (x, y) = *path.last().unwrap();
@@ -104,13 +112,22 @@ impl Metric for Stability {
         let jump = JUMP_FRACTION * diag;
         let jumps: Vec<usize> = (0..mag.len())
             .filter(|&i| {
-                let calm = |j: Option<usize>| j.and_then(|j| mag.get(j)).is_none_or(|&m| m < jump / 3.0);
+                let calm =
+                    |j: Option<usize>| j.and_then(|j| mag.get(j)).is_none_or(|&m| m < jump / 3.0);
                 mag[i] > jump && calm(i.checked_sub(1)) && calm(Some(i + 1))
             })
             .collect();
         out.set("camera.jump_count", jumps.len() as f64);
         for &i in jumps.iter().take(5) {
-            out.event("camera.jump_count", Some((i, i + 1)), format!("framing jumps {:.0} px between frames {i} and {}", mag[i], i + 1));
+            out.event(
+                "camera.jump_count",
+                Some((i, i + 1)),
+                format!(
+                    "framing jumps {:.0} px between frames {i} and {}",
+                    mag[i],
+                    i + 1
+                ),
+            );
         }
         out.curve("camera.path_x", path.iter().map(|p| p.0).collect());
         out.curve("camera.path_y", path.iter().map(|p| p.1).collect());
@@ -126,7 +143,8 @@ mod tests {
         (0..w * h)
             .map(|i| {
                 let (x, y) = ((i % w) as f64 + ox, (i / w) as f64);
-                (120.0 + 50.0 * (x / 7.0).sin() + 30.0 * (y / 5.0).cos() + 20.0 * (x / 23.0).cos()) as f32
+                (120.0 + 50.0 * (x / 7.0).sin() + 30.0 * (y / 5.0).cos() + 20.0 * (x / 23.0).cos())
+                    as f32
             })
             .collect()
     }
@@ -134,14 +152,22 @@ mod tests {
     #[test]
     fn recovers_subpixel_shift() {
         let a: Vec<f64> = (0..200).map(|i| ((i as f64) / 6.0).sin() * 50.0).collect();
-        let b: Vec<f64> = (0..200).map(|i| ((i as f64 - 2.3) / 6.0).sin() * 50.0).collect();
-        assert!((profile_shift(&a, &b) - 2.3).abs() < 0.15, "{}", profile_shift(&a, &b));
+        let b: Vec<f64> = (0..200)
+            .map(|i| ((i as f64 - 2.3) / 6.0).sin() * 50.0)
+            .collect();
+        assert!(
+            (profile_shift(&a, &b) - 2.3).abs() < 0.15,
+            "{}",
+            profile_shift(&a, &b)
+        );
     }
 
     #[test]
     fn steady_pan_has_less_shake_than_jitter() {
         let pan: Vec<Vec<f32>> = (0..24).map(|t| scene(160, 90, t as f64 * 2.0)).collect();
-        let jitter: Vec<Vec<f32>> = (0..24).map(|t| scene(160, 90, if t % 2 == 0 { 0.0 } else { 5.0 })).collect();
+        let jitter: Vec<Vec<f32>> = (0..24)
+            .map(|t| scene(160, 90, if t % 2 == 0 { 0.0 } else { 5.0 }))
+            .collect();
         let (mut a, mut b) = (Measurements::default(), Measurements::default());
         Stability.measure(&clip_from_lumas(160, 90, &pan), &mut a);
         Stability.measure(&clip_from_lumas(160, 90, &jitter), &mut b);

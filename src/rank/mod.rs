@@ -18,7 +18,9 @@ pub struct RankEntry {
     pub margin_to_previous: Option<f64>,
 }
 
-pub fn rank_task<'a>(verdicts: impl IntoIterator<Item = (&'a String, &'a Verdict)>) -> Vec<RankEntry> {
+pub fn rank_task<'a>(
+    verdicts: impl IntoIterator<Item = (&'a String, &'a Verdict)>,
+) -> Vec<RankEntry> {
     let mut v: Vec<(&String, &Verdict)> = verdicts.into_iter().collect();
     v.sort_by(|(ha, a), (hb, b)| {
         a.error

@@ -1,5 +1,6 @@
 //! Rendering verdicts for people (table, HTML) and the task-level JSON report.
 
+pub mod html;
 pub mod table;
 
 use crate::rank::RankEntry;

@@ -21,7 +21,13 @@ const SHORT: [(&str, Aspect); 6] = [
 pub fn verdict_table(v: &Verdict) -> String {
     let mut s = String::new();
     let status = if v.passed { "PASSED" } else { "FAILED" };
-    let _ = writeln!(s, "{status}  overall {}  confidence {}{}", v.overall_score, v.confidence, if v.degraded { "  (degraded)" } else { "" });
+    let _ = writeln!(
+        s,
+        "{status}  overall {}  confidence {}{}",
+        v.overall_score,
+        v.confidence,
+        if v.degraded { "  (degraded)" } else { "" }
+    );
     let _ = writeln!(s, "{}", v.input.video);
     for a in Aspect::ALL {
         let _ = writeln!(s, "  {:<22} {:>4}", a.key(), score(v.aspect_scores.get(a)));
@@ -39,23 +45,43 @@ pub fn verdict_table(v: &Verdict) -> String {
             let _ = writeln!(s, "  + {i}");
         }
     }
-    let _ = writeln!(s, "{} · calibration {} · config {}", v.evaluator.version, v.evaluator.calibration_version, &v.evaluator.config_digest[..12]);
+    let _ = writeln!(
+        s,
+        "{} · calibration {} · config {}",
+        v.evaluator.version,
+        v.evaluator.calibration_version,
+        &v.evaluator.config_digest[..12]
+    );
     s
 }
 
 pub fn task_table(r: &TaskReport) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "task {} · {}", r.task_id, r.evaluator.version);
-    let width = r.ranking.iter().map(|e| e.hotkey.chars().count()).max().unwrap_or(6).max(6);
-    let _ = write!(s, "{:>4}  {:<width$}  {:<6} {:>7} {:>4}", "rank", "miner", "result", "overall", "conf");
+    let width = r
+        .ranking
+        .iter()
+        .map(|e| e.hotkey.chars().count())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = write!(
+        s,
+        "{:>4}  {:<width$}  {:<6} {:>7} {:>4}",
+        "rank", "miner", "result", "overall", "conf"
+    );
     for (name, _) in SHORT {
         let _ = write!(s, " {name:>6}");
     }
     let _ = writeln!(s, "  first issue");
     for e in &r.ranking {
         let v = &r.verdicts[&e.hotkey];
-        let result = if v.error.is_some() { "ERROR" } else if v.passed { "pass" } else { "fail" };
-        let _ = write!(s, "{:>4}  {:<width$}  {:<6} {:>7} {:>4}", e.rank, e.hotkey, result, v.overall_score, v.confidence);
+        let result = v.status();
+        let _ = write!(
+            s,
+            "{:>4}  {:<width$}  {:<6} {:>7} {:>4}",
+            e.rank, e.hotkey, result, v.overall_score, v.confidence
+        );
         for (_, a) in SHORT {
             let _ = write!(s, " {:>6}", score(v.aspect_scores.get(a)));
         }

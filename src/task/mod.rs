@@ -49,16 +49,26 @@ pub fn safe_hotkey(hotkey: &str) -> String {
 impl Task {
     pub fn load(dir: &Path) -> Result<Self, TaskError> {
         let meta_path = dir.join("metadata.json");
-        let text = std::fs::read_to_string(&meta_path)
-            .map_err(|e| TaskError::Missing { path: meta_path.clone(), detail: e.to_string() })?;
-        let bad = |detail: String| TaskError::Metadata { path: meta_path.clone(), detail };
+        let text = std::fs::read_to_string(&meta_path).map_err(|e| TaskError::Missing {
+            path: meta_path.clone(),
+            detail: e.to_string(),
+        })?;
+        let bad = |detail: String| TaskError::Metadata {
+            path: meta_path.clone(),
+            detail,
+        };
         let raw: RawMetadata = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
         let task_id = match &raw.task_id {
             serde_json::Value::Number(n) => n.as_u64(),
             serde_json::Value::String(s) => s.trim().parse().ok(),
             _ => None,
         }
-        .ok_or_else(|| bad(format!("task_id must be a non-negative integer, found {}", raw.task_id)))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "task_id must be a non-negative integer, found {}",
+                raw.task_id
+            ))
+        })?;
         let prompt = match raw.prompt {
             PromptField::Object { text } | PromptField::Text(text) => text.trim().to_string(),
         };
@@ -79,15 +89,35 @@ impl Task {
         }
         let first_frame = dir.join("first_frame.png");
         if !first_frame.is_file() {
-            return Err(TaskError::Missing { path: first_frame, detail: "first_frame.png not found".into() });
+            return Err(TaskError::Missing {
+                path: first_frame,
+                detail: "first_frame.png not found".into(),
+            });
         }
         let miners = raw
             .miners
             .iter()
-            .map(|h| (h.clone(), dir.join("generated_videos").join(format!("{}.mp4", safe_hotkey(h)))))
+            .map(|h| {
+                (
+                    h.clone(),
+                    dir.join("generated_videos")
+                        .join(format!("{}.mp4", safe_hotkey(h))),
+                )
+            })
             .collect();
-        let latencies_ms = raw.miner_latencies_ms.iter().filter_map(|(k, v)| v.as_u64().map(|n| (k.clone(), n))).collect();
-        Ok(Self { dir: dir.to_path_buf(), task_id, prompt, first_frame, miners, latencies_ms })
+        let latencies_ms = raw
+            .miner_latencies_ms
+            .iter()
+            .filter_map(|(k, v)| v.as_u64().map(|n| (k.clone(), n)))
+            .collect();
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            task_id,
+            prompt,
+            first_frame,
+            miners,
+            latencies_ms,
+        })
     }
 }
 
@@ -117,10 +147,22 @@ mod tests {
         for (meta, want) in [
             ("{", "malformed metadata"),
             (r#"{"task_id": 1, "miners": ["a"]}"#, "prompt"),
-            (r#"{"task_id": -1, "prompt": "p", "miners": ["a"]}"#, "task_id"),
-            (r#"{"task_id": 1, "prompt": "p", "miners": []}"#, "miners list is empty"),
-            (r#"{"task_id": 1, "prompt": "p", "miners": ["a", "a"]}"#, "listed twice"),
-            (r#"{"task_id": 1, "prompt": "  ", "miners": ["a"]}"#, "empty"),
+            (
+                r#"{"task_id": -1, "prompt": "p", "miners": ["a"]}"#,
+                "task_id",
+            ),
+            (
+                r#"{"task_id": 1, "prompt": "p", "miners": []}"#,
+                "miners list is empty",
+            ),
+            (
+                r#"{"task_id": 1, "prompt": "p", "miners": ["a", "a"]}"#,
+                "listed twice",
+            ),
+            (
+                r#"{"task_id": 1, "prompt": "  ", "miners": ["a"]}"#,
+                "empty",
+            ),
         ] {
             let d = write_task(meta);
             let e = Task::load(d.path()).unwrap_err().to_string();

@@ -63,7 +63,9 @@ pub fn score_aspect(aspect: Aspect, cal: &AspectCalibration, m: &Measurements) -
     let (mut wsum, mut acc) = (0.0, 0.0);
     let mut cap = f64::INFINITY;
     for c in &cal.components {
-        let Some(raw) = m.get(&c.metric) else { continue };
+        let Some(raw) = m.get(&c.metric) else {
+            continue;
+        };
         let score = c.score(raw);
         match c.mode {
             Mode::Mean => {
@@ -72,7 +74,12 @@ pub fn score_aspect(aspect: Aspect, cal: &AspectCalibration, m: &Measurements) -
             }
             Mode::Cap => cap = cap.min(score),
         }
-        components.push(ComponentScore { metric: c.metric.clone(), mode: c.mode, raw, score });
+        components.push(ComponentScore {
+            metric: c.metric.clone(),
+            mode: c.mode,
+            raw,
+            score,
+        });
     }
     let exact = if components.is_empty() {
         None
@@ -80,7 +87,11 @@ pub fn score_aspect(aspect: Aspect, cal: &AspectCalibration, m: &Measurements) -
         let base = if wsum > 0.0 { acc / wsum } else { 100.0 };
         Some(base.min(cap).clamp(0.0, 100.0))
     };
-    AspectResult { aspect, exact, components }
+    AspectResult {
+        aspect,
+        exact,
+        components,
+    }
 }
 
 #[cfg(test)]
@@ -104,7 +115,12 @@ mod tests {
     fn weighted_mean_with_cap_and_missing_component() {
         let cal = AspectCalibration {
             missing: "none".into(),
-            components: vec![comp("a", Mode::Mean, 3.0), comp("b", Mode::Mean, 1.0), comp("c", Mode::Cap, 0.0), comp("zz", Mode::Mean, 5.0)],
+            components: vec![
+                comp("a", Mode::Mean, 3.0),
+                comp("b", Mode::Mean, 1.0),
+                comp("c", Mode::Cap, 0.0),
+                comp("zz", Mode::Mean, 5.0),
+            ],
         };
         let mut m = Measurements::default();
         m.set("a", 1.0);
@@ -113,8 +129,14 @@ mod tests {
         let r = score_aspect(Aspect::MotionQuality, &cal, &m);
         assert_eq!(r.exact, Some(75.0));
         m.set("c", 0.5);
-        assert_eq!(score_aspect(Aspect::MotionQuality, &cal, &m).exact, Some(50.0));
-        assert_eq!(score_aspect(Aspect::MotionQuality, &cal, &Measurements::default()).exact, None);
+        assert_eq!(
+            score_aspect(Aspect::MotionQuality, &cal, &m).exact,
+            Some(50.0)
+        );
+        assert_eq!(
+            score_aspect(Aspect::MotionQuality, &cal, &Measurements::default()).exact,
+            None
+        );
     }
 
     #[test]
@@ -122,7 +144,14 @@ mod tests {
         let keys: Vec<_> = Aspect::ALL.iter().map(|a| a.key()).collect();
         assert_eq!(
             keys,
-            ["first_frame_fidelity", "prompt_adherence", "motion_quality", "temporal_consistency", "visual_quality", "camera_composition"]
+            [
+                "first_frame_fidelity",
+                "prompt_adherence",
+                "motion_quality",
+                "temporal_consistency",
+                "visual_quality",
+                "camera_composition"
+            ]
         );
     }
 }

@@ -96,7 +96,10 @@ fn default_digits() -> usize {
 #[derive(Debug, thiserror::Error)]
 pub enum CalibrationError {
     #[error("{path}: cannot read calibration: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: invalid calibration: {detail}")]
     Invalid { path: String, detail: String },
 }
@@ -107,7 +110,11 @@ impl Component {
     }
 
     pub fn describe(&self, raw: f64) -> String {
-        let v = if self.percent { format!("{:.*}%", self.digits, raw * 100.0) } else { format!("{:.*}", self.digits, raw) };
+        let v = if self.percent {
+            format!("{:.*}%", self.digits, raw * 100.0)
+        } else {
+            format!("{:.*}", self.digits, raw)
+        };
         self.text.replace("{value}", &v)
     }
 }
@@ -124,7 +131,11 @@ pub fn piecewise(points: &[[f64; 2]], x: f64) -> f64 {
             for w in points.windows(2) {
                 let ([x0, y0], [x1, y1]) = (w[0], w[1]);
                 if x <= x1 {
-                    return if x1 > x0 { y0 + (y1 - y0) * (x - x0) / (x1 - x0) } else { y1 };
+                    return if x1 > x0 {
+                        y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+                    } else {
+                        y1
+                    };
                 }
             }
             points[points.len() - 1][1]
@@ -134,18 +145,25 @@ pub fn piecewise(points: &[[f64; 2]], x: f64) -> f64 {
 
 impl Calibration {
     pub fn embedded() -> Self {
-        Self::parse(EMBEDDED, "embedded calibration").expect("the embedded calibration is valid (tested)")
+        Self::parse(EMBEDDED, "embedded calibration")
+            .expect("the embedded calibration is valid (tested)")
     }
 
     pub fn from_file(path: &Path) -> Result<(Self, String), CalibrationError> {
         let p = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| CalibrationError::Io { path: p.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| CalibrationError::Io {
+            path: p.clone(),
+            source,
+        })?;
         let cal = Self::parse(&text, &p)?;
         Ok((cal, text))
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Self, CalibrationError> {
-        let invalid = |detail: String| CalibrationError::Invalid { path: origin.to_string(), detail };
+        let invalid = |detail: String| CalibrationError::Invalid {
+            path: origin.to_string(),
+            detail,
+        };
         let cal: Calibration = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         cal.validate().map_err(invalid)?;
         Ok(cal)
@@ -167,22 +185,39 @@ impl Calibration {
         for (aspect, ac) in &self.aspects {
             for c in &ac.components {
                 if c.curve.is_empty() || c.curve.windows(2).any(|w| w[1][0] < w[0][0]) {
-                    return Err(format!("{}: curve of {} must be non-empty with increasing x", aspect.key(), c.metric));
+                    return Err(format!(
+                        "{}: curve of {} must be non-empty with increasing x",
+                        aspect.key(),
+                        c.metric
+                    ));
                 }
                 if c.curve.iter().any(|p| !(0.0..=100.0).contains(&p[1])) {
-                    return Err(format!("{}: curve of {} leaves 0..=100", aspect.key(), c.metric));
+                    return Err(format!(
+                        "{}: curve of {} leaves 0..=100",
+                        aspect.key(),
+                        c.metric
+                    ));
                 }
                 if c.mode == Mode::Mean && c.weight <= 0.0 {
-                    return Err(format!("{}: mean component {} needs a positive weight", aspect.key(), c.metric));
+                    return Err(format!(
+                        "{}: mean component {} needs a positive weight",
+                        aspect.key(),
+                        c.metric
+                    ));
                 }
             }
         }
         if self.rule.confidence_scale <= 0.0 {
             return Err("rule.confidence_scale must be positive".into());
         }
-        crate::frames::resize::filter_by_name(&self.frame_policy.frame_filter).map_err(|e| e.to_string())?;
-        crate::frames::resize::filter_by_name(&self.frame_policy.condition_filter).map_err(|e| e.to_string())?;
-        let sizes = [self.frame_policy.canonical_size, self.frame_policy.temporal_size];
+        crate::frames::resize::filter_by_name(&self.frame_policy.frame_filter)
+            .map_err(|e| e.to_string())?;
+        crate::frames::resize::filter_by_name(&self.frame_policy.condition_filter)
+            .map_err(|e| e.to_string())?;
+        let sizes = [
+            self.frame_policy.canonical_size,
+            self.frame_policy.temporal_size,
+        ];
         if sizes.iter().flatten().any(|&s| !(16..=4096).contains(&s)) {
             return Err("frame_policy sizes must be within 16..=4096".into());
         }
@@ -222,7 +257,10 @@ mod tests {
     #[test]
     fn rejects_weights_that_do_not_sum_to_one() {
         let bad = EMBEDDED.replace("camera_composition = 0.05", "camera_composition = 0.5");
-        assert!(matches!(Calibration::parse(&bad, "t"), Err(CalibrationError::Invalid { .. })));
+        assert!(matches!(
+            Calibration::parse(&bad, "t"),
+            Err(CalibrationError::Invalid { .. })
+        ));
     }
 
     #[test]

@@ -89,6 +89,18 @@ pub struct InputInfo {
     pub decoded_frames: Option<usize>,
 }
 
+impl InputInfo {
+    /// What is known of a clip that could not be opened: its path.
+    pub fn path_only(video: &std::path::Path) -> Self {
+        Self {
+            video: video.display().to_string(),
+            sha256: None,
+            probe: None,
+            decoded_frames: None,
+        }
+    }
+}
+
 /// Why a clip could not be judged.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct InputError {
@@ -120,6 +132,29 @@ pub struct Verdict {
     pub evaluator: EvaluatorInfo,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<InputError>,
+    /// Small PNG frames for the HTML report (not part of the JSON verdict).
+    #[serde(skip)]
+    pub thumbnails: Vec<Thumbnail>,
+}
+
+/// A frame of the clip, shrunk and PNG-encoded, for reports.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Thumbnail {
+    pub frame: usize,
+    pub png: Vec<u8>,
+}
+
+impl Verdict {
+    /// "pass", "fail", or "error" for a clip that could not be judged.
+    pub fn status(&self) -> &'static str {
+        if self.error.is_some() {
+            "error"
+        } else if self.passed {
+            "pass"
+        } else {
+            "fail"
+        }
+    }
 }
 
 /// Judge one clip from its measurements.
@@ -130,7 +165,10 @@ pub fn judge(
     input: InputInfo,
     evaluator: EvaluatorInfo,
 ) -> Verdict {
-    let results: Vec<AspectResult> = Aspect::ALL.iter().map(|&a| score_aspect(a, &cal.aspects[&a], &m)).collect();
+    let results: Vec<AspectResult> = Aspect::ALL
+        .iter()
+        .map(|&a| score_aspect(a, &cal.aspects[&a], &m))
+        .collect();
     let degraded_reasons: Vec<String> = results
         .iter()
         .filter(|r| r.exact.is_none())
@@ -151,7 +189,12 @@ pub fn judge(
         aspect_scores: AspectScores::from_map(&decision.scores),
         major_issues,
         strengths: evidence::strengths(cal, &results),
-        reasoning: evidence::reasoning(&decision, &degraded_reasons, cal.rule.pass_threshold, cal.rule.critical_threshold),
+        reasoning: evidence::reasoning(
+            &decision,
+            &degraded_reasons,
+            cal.rule.pass_threshold,
+            cal.rule.critical_threshold,
+        ),
         degraded,
         degraded_reasons,
         checks,
@@ -162,12 +205,18 @@ pub fn judge(
         input,
         evaluator,
         error: None,
+        thumbnails: Vec::new(),
     }
 }
 
 /// The verdict for a clip that could not be judged: failed, every aspect 0
 /// (as Leoma scores a missing aspect), with the reason.
-pub fn unusable(input: InputInfo, evaluator: EvaluatorInfo, kind: &str, message: String) -> Verdict {
+pub fn unusable(
+    input: InputInfo,
+    evaluator: EvaluatorInfo,
+    kind: &str,
+    message: String,
+) -> Verdict {
     Verdict {
         passed: false,
         overall_score: 0,
@@ -185,6 +234,10 @@ pub fn unusable(input: InputInfo, evaluator: EvaluatorInfo, kind: &str, message:
         overall_exact: 0.0,
         input,
         evaluator,
-        error: Some(InputError { kind: kind.to_string(), message }),
+        error: Some(InputError {
+            kind: kind.to_string(),
+            message,
+        }),
+        thumbnails: Vec::new(),
     }
 }

@@ -28,8 +28,10 @@ pub struct Decision {
 
 /// Apply the rule. `degraded` verdicts never pass.
 pub fn decide(aspects: &[AspectResult], rule: &Rule, degraded: bool) -> Decision {
-    let scores: BTreeMap<Aspect, Option<u8>> =
-        aspects.iter().map(|a| (a.aspect, a.exact.map(round_score))).collect();
+    let scores: BTreeMap<Aspect, Option<u8>> = aspects
+        .iter()
+        .map(|a| (a.aspect, a.exact.map(round_score)))
+        .collect();
     let (mut wsum, mut acc) = (0.0, 0.0);
     for (aspect, s) in &scores {
         if let Some(s) = s {
@@ -48,10 +50,16 @@ pub fn decide(aspects: &[AspectResult], rule: &Rule, degraded: bool) -> Decision
     }
     let mut weakest_critical: Option<(Aspect, u8)> = None;
     for aspect in &rule.critical {
-        let Some(Some(s)) = scores.get(aspect) else { continue };
+        let Some(Some(s)) = scores.get(aspect) else {
+            continue;
+        };
         margins.push(*s as f64 - rule.critical_threshold);
         if (*s as f64) < rule.critical_threshold {
-            failures.push(format!("{} {s} < {}", aspect.key(), rule.critical_threshold));
+            failures.push(format!(
+                "{} {s} < {}",
+                aspect.key(),
+                rule.critical_threshold
+            ));
         }
         if weakest_critical.is_none_or(|(_, w)| *s < w) {
             weakest_critical = Some((*aspect, *s));
@@ -61,10 +69,15 @@ pub fn decide(aspects: &[AspectResult], rule: &Rule, degraded: bool) -> Decision
     let decisive = if would_pass {
         margins.iter().copied().fold(f64::INFINITY, f64::min)
     } else {
-        margins.iter().filter(|m| **m < 0.0).map(|m| -m).fold(0.0, f64::max)
+        margins
+            .iter()
+            .filter(|m| **m < 0.0)
+            .map(|m| -m)
+            .fold(0.0, f64::max)
     };
     let coverage = wsum;
-    let confidence = round_score((50.0 + 50.0 * (decisive / rule.confidence_scale).tanh()) * coverage.min(1.0));
+    let confidence =
+        round_score((50.0 + 50.0 * (decisive / rule.confidence_scale).tanh()) * coverage.min(1.0));
     Decision {
         scores,
         overall_exact,
@@ -83,7 +96,15 @@ mod tests {
     use crate::verdict::calibration::Calibration;
 
     fn results(s: [f64; 6]) -> Vec<AspectResult> {
-        Aspect::ALL.iter().zip(s).map(|(&aspect, v)| AspectResult { aspect, exact: Some(v), components: vec![] }).collect()
+        Aspect::ALL
+            .iter()
+            .zip(s)
+            .map(|(&aspect, v)| AspectResult {
+                aspect,
+                exact: Some(v),
+                components: vec![],
+            })
+            .collect()
     }
 
     #[test]
@@ -101,10 +122,13 @@ mod tests {
         let d = decide(&results([88.0, 84.0, 82.0, 85.0, 87.0, 80.0]), &rule, false);
         assert!(d.passed);
         assert_eq!(d.overall, 85); // 0.25*88+0.25*84+0.15*82+0.2*85+0.1*87+0.05*80 = 85.0
-        // First-frame fidelity 42 fails the critical floor whatever the overall.
+                                   // First-frame fidelity 42 fails the critical floor whatever the overall.
         let d = decide(&results([42.0, 95.0, 95.0, 95.0, 95.0, 95.0]), &rule, false);
         assert!(!d.passed);
-        assert!(d.failures.iter().any(|f| f.starts_with("first_frame_fidelity 42")));
+        assert!(d
+            .failures
+            .iter()
+            .any(|f| f.starts_with("first_frame_fidelity 42")));
     }
 
     #[test]

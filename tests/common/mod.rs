@@ -24,7 +24,9 @@ pub fn task_dir() -> PathBuf {
 }
 
 pub fn clip(hotkey: &str) -> PathBuf {
-    task_dir().join("generated_videos").join(format!("{hotkey}.mp4"))
+    task_dir()
+        .join("generated_videos")
+        .join(format!("{hotkey}.mp4"))
 }
 
 pub fn hostile(name: &str) -> PathBuf {
@@ -33,7 +35,8 @@ pub fn hostile(name: &str) -> PathBuf {
 
 pub fn prompt() -> String {
     let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(task_dir().join("metadata.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(task_dir().join("metadata.json")).unwrap())
+            .unwrap();
     meta["prompt"]["text"].as_str().unwrap().to_string()
 }
 
@@ -56,10 +59,21 @@ pub fn run(args: &[&str]) -> Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
-    assert!(!o.stderr.contains("panicked"), "leoma-gpu panicked on {args:?}:\n{}", o.stderr);
+    assert!(
+        !o.stderr.contains("panicked"),
+        "leoma-gpu panicked on {args:?}:\n{}",
+        o.stderr
+    );
     o
 }
 
 pub fn score_args<'a>(video: &'a str, first_frame: &'a str, prompt: &'a str) -> Vec<&'a str> {
-    vec!["score", video, "--first-frame", first_frame, "--prompt", prompt]
+    vec![
+        "score",
+        video,
+        "--first-frame",
+        first_frame,
+        "--prompt",
+        prompt,
+    ]
 }
