@@ -9,6 +9,7 @@ pub mod decode;
 pub mod features;
 pub mod frames;
 pub mod metrics;
+pub mod models;
 pub mod pipeline;
 pub mod rank;
 pub mod report;

@@ -4,6 +4,7 @@ use crate::decode::{probe, DecodeError, FrameStream, Limits, VideoInfo};
 use crate::features::FeatureBuilder;
 use crate::frames::{align::align_condition, RgbFrame};
 use crate::metrics::{niqe::NiqeModel, Registry};
+use crate::models::ModelSet;
 use crate::verdict::calibration::{sha256_hex, Calibration};
 use crate::verdict::{self, Check, EvaluatorInfo, InputInfo, Verdict};
 use serde::Serialize;
@@ -87,6 +88,16 @@ pub struct Evaluator {
 
 impl Evaluator {
     pub fn new(calibration: Calibration, calibration_text: &str, limits: Limits) -> Self {
+        Self::with_models(calibration, calibration_text, limits, ModelSet::default())
+    }
+
+    /// An evaluator whose registry also runs the given models.
+    pub fn with_models(
+        calibration: Calibration,
+        calibration_text: &str,
+        limits: Limits,
+        models: ModelSet,
+    ) -> Self {
         let config = Config {
             calibration,
             limits,
@@ -97,9 +108,14 @@ impl Evaluator {
             "niqe_params".to_string(),
             NiqeModel::params_digest().to_string(),
         );
+        model_digests.extend(models.digests());
+        let mut registry = Registry::builtin();
+        for metric in semantic_metrics(&models) {
+            registry.push(metric);
+        }
         Self {
             config,
-            registry: Registry::builtin(),
+            registry,
             calibration_sha256: sha256_hex(calibration_text.as_bytes()),
             config_digest,
             model_digests,
@@ -128,13 +144,13 @@ impl Evaluator {
         }
     }
 
-    /// Judge one clip against its conditioning image and prompt.
-    pub fn judge_clip(
+    /// Decode a clip and build its features: everything before the metrics.
+    pub fn prepare(
         &self,
         video: &Path,
         condition: &RgbFrame,
         prompt: &str,
-    ) -> Result<Verdict, InputError> {
+    ) -> Result<Prepared, InputError> {
         let limits = &self.config.limits;
         let info = probe(video, limits)?;
         let sha256 = file_sha256(video).map_err(|source| DecodeError::Io {
@@ -164,9 +180,6 @@ impl Evaluator {
             }
             .into());
         }
-        let features = builder.finish();
-        let measurements = self.registry.measure(&features);
-        let thumbnails = thumbnails(&features);
         let mut checks = conformance_checks(&self.config.calibration, &info, decoded);
         checks.push(Check {
             name: "first_frame_alignment".into(),
@@ -187,31 +200,74 @@ impl Evaluator {
             probe: Some(info),
             decoded_frames: Some(decoded),
         };
-        let mut v = verdict::judge(
-            &self.config.calibration,
-            measurements,
+        Ok(Prepared {
+            features: builder.finish(),
             checks,
             input,
-            self.info(stream.backend),
-        );
-        v.thumbnails = thumbnails;
-        Ok(v)
+            backend: stream.backend,
+        })
     }
 
-    /// Like `judge_clip`, but an unusable clip becomes a failed verdict naming the problem.
-    pub fn judge_clip_or_fail(&self, video: &Path, condition: &RgbFrame, prompt: &str) -> Verdict {
-        match self.judge_clip(video, condition, prompt) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::warn!("{e}");
-                verdict::unusable(
-                    InputInfo::path_only(video),
-                    self.info("none"),
-                    e.kind(),
-                    e.to_string(),
-                )
-            }
-        }
+    /// Measure and judge prepared clips together (model metrics batch their
+    /// frames across clips); verdicts come back in input order.
+    pub fn judge_prepared(&self, prepared: Vec<Prepared>) -> Vec<Verdict> {
+        let clips: Vec<&crate::features::ClipFeatures> =
+            prepared.iter().map(|p| &p.features).collect();
+        let measurements = self.registry.measure_batch(&clips);
+        prepared
+            .into_iter()
+            .zip(measurements)
+            .map(|(p, m)| {
+                let mut v = verdict::judge(
+                    &self.config.calibration,
+                    m,
+                    p.checks,
+                    p.input,
+                    self.info(p.backend),
+                );
+                v.thumbnails = thumbnails(&p.features);
+                v
+            })
+            .collect()
+    }
+
+    /// Judge one clip against its conditioning image and prompt.
+    pub fn judge_clip(
+        &self,
+        video: &Path,
+        condition: &RgbFrame,
+        prompt: &str,
+    ) -> Result<Verdict, InputError> {
+        let prepared = self.prepare(video, condition, prompt)?;
+        Ok(self
+            .judge_prepared(vec![prepared])
+            .pop()
+            .expect("one clip in, one verdict out"))
+    }
+
+    /// The failed verdict for a clip that could not be prepared.
+    pub fn unusable(&self, video: &Path, e: &InputError) -> Verdict {
+        tracing::warn!("{e}");
+        verdict::unusable(
+            InputInfo::path_only(video),
+            self.info("none"),
+            e.kind(),
+            e.to_string(),
+        )
+    }
+}
+
+/// A decoded clip, ready for the metrics.
+pub struct Prepared {
+    pub features: crate::features::ClipFeatures,
+    checks: Vec<Check>,
+    input: InputInfo,
+    backend: &'static str,
+}
+
+impl Prepared {
+    pub fn video(&self) -> &str {
+        &self.input.video
     }
 }
 
@@ -245,6 +301,31 @@ fn thumbnails(f: &crate::features::ClipFeatures) -> Vec<verdict::Thumbnail> {
             png: thumbnail(&f.samples[i].canonical),
         })
         .collect()
+}
+
+/// One semantic metric per configured model (text towers also score the prompt).
+fn semantic_metrics(models: &ModelSet) -> Vec<Box<dyn crate::metrics::Metric>> {
+    use crate::metrics::semantic::Semantic;
+    let mut out: Vec<Box<dyn crate::metrics::Metric>> = Vec::new();
+    if let Some(m) = &models.clip {
+        out.push(Box::new(Semantic {
+            image: m.clone(),
+            text: Some(m.clone()),
+        }));
+    }
+    if let Some(m) = &models.siglip {
+        out.push(Box::new(Semantic {
+            image: m.clone(),
+            text: Some(m.clone()),
+        }));
+    }
+    if let Some(m) = &models.dinov2 {
+        out.push(Box::new(Semantic {
+            image: m.clone(),
+            text: None,
+        }));
+    }
+    out
 }
 
 fn expected_frames(info: &VideoInfo) -> usize {

@@ -1,14 +1,16 @@
 use super::{output, CliError, Format, JudgeOptions, EXIT_INTERNAL, EXIT_OK};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use leoma_gpu::pipeline::{load_image, thumbnail};
+use leoma_gpu::pipeline::{load_image, thumbnail, Prepared};
 use leoma_gpu::rank::rank_task;
 use leoma_gpu::report::{html::task_html, table::task_table, TaskReport};
 use leoma_gpu::task::Task;
 use leoma_gpu::verdict::{self, InputInfo, Verdict};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Args, Debug)]
 pub struct EvaluateArgs {
@@ -28,54 +30,83 @@ pub fn run(a: EvaluateArgs) -> Result<u8, CliError> {
 
     let bar = ProgressBar::new(task.miners.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} judging clips {pos}/{len} [{elapsed}] {msg}")
+        ProgressStyle::with_template("{spinner} decoding clips {pos}/{len} [{elapsed}] {msg}")
             .expect("valid template"),
     );
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.jobs.unwrap_or(0))
         .build()
         .map_err(|e| CliError::Internal(e.to_string()))?;
-    let internal_errors = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<(String, Verdict)> = pool.install(|| {
+    // A panic is a bug of ours: it fails the clips concerned, is reported, and the others go on.
+    let internal_errors = AtomicUsize::new(0);
+    let internal = |video: &Path, stage: &str| {
+        internal_errors.fetch_add(1, Ordering::Relaxed);
+        let message = format!("{}: internal error while {stage}", video.display());
+        verdict::unusable(
+            InputInfo::path_only(video),
+            evaluator.info("none"),
+            "internal_error",
+            message,
+        )
+    };
+
+    // Decode every clip in parallel, then run the metrics on all of them together.
+    let prepared: Vec<(String, Result<Prepared, Verdict>)> = pool.install(|| {
         task.miners
             .par_iter()
             .map(|(hotkey, path)| {
-                let v = if !path.is_file() {
-                    verdict::unusable(
+                let r = if !path.is_file() {
+                    let message = format!(
+                        "{}: miner {hotkey} is listed but has no video",
+                        path.display()
+                    );
+                    Err(verdict::unusable(
                         InputInfo::path_only(path),
                         evaluator.info("none"),
                         "missing_video",
-                        format!(
-                            "{}: miner {hotkey} is listed but has no video",
-                            path.display()
-                        ),
-                    )
+                        message,
+                    ))
                 } else {
-                    // A panic is a bug of ours: it fails this clip, is reported, and the others go on.
-                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        evaluator.judge_clip_or_fail(path, &condition, &task.prompt)
+                    match catch_unwind(AssertUnwindSafe(|| {
+                        evaluator.prepare(path, &condition, &task.prompt)
                     })) {
-                        Ok(v) => v,
-                        Err(_) => {
-                            internal_errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            verdict::unusable(
-                                InputInfo::path_only(path),
-                                evaluator.info("none"),
-                                "internal_error",
-                                format!("{}: internal error while judging", path.display()),
-                            )
-                        }
+                        Ok(Ok(p)) => Ok(p),
+                        Ok(Err(e)) => Err(evaluator.unusable(path, &e)),
+                        Err(_) => Err(internal(path, "decoding")),
                     }
                 };
                 bar.inc(1);
                 bar.set_message(hotkey.clone());
-                (hotkey.clone(), v)
+                (hotkey.clone(), r)
             })
             .collect()
     });
     bar.finish_and_clear();
 
-    let verdicts: BTreeMap<String, Verdict> = results.into_iter().collect();
+    let mut verdicts: BTreeMap<String, Verdict> = BTreeMap::new();
+    let (mut ready_keys, mut ready) = (Vec::new(), Vec::new());
+    for (hotkey, r) in prepared {
+        match r {
+            Ok(p) => {
+                ready_keys.push(hotkey);
+                ready.push(p);
+            }
+            Err(v) => {
+                verdicts.insert(hotkey, v);
+            }
+        }
+    }
+    let videos: Vec<PathBuf> = ready.iter().map(|p| PathBuf::from(p.video())).collect();
+    match catch_unwind(AssertUnwindSafe(|| {
+        pool.install(|| evaluator.judge_prepared(ready))
+    })) {
+        Ok(judged) => verdicts.extend(ready_keys.into_iter().zip(judged)),
+        Err(_) => {
+            for (hotkey, video) in ready_keys.into_iter().zip(videos) {
+                verdicts.insert(hotkey, internal(&video, "measuring"));
+            }
+        }
+    }
     for (hotkey, v) in &verdicts {
         tracing::info!(miner = %hotkey, passed = v.passed, overall = v.overall_score, "{}", if v.passed { "PASSED" } else { "FAILED" });
     }

@@ -1,12 +1,15 @@
 //! Command-line interface: argument parsing and exit codes. Every command is a
 //! thin call into the library.
 
+mod embed;
 mod evaluate;
+mod models;
 mod output;
 mod score;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use leoma_gpu::decode::Limits;
+use leoma_gpu::models::ModelSet;
 use leoma_gpu::pipeline::Evaluator;
 use leoma_gpu::verdict::calibration::{Calibration, EMBEDDED};
 use std::path::PathBuf;
@@ -57,6 +60,11 @@ pub enum Command {
     Score(score::ScoreArgs),
     /// Evaluate a Leoma task directory: one verdict per miner and the task's ranking.
     Evaluate(evaluate::EvaluateArgs),
+    /// Embed images and texts with one model and print the embeddings and cosines (JSON).
+    Embed(embed::EmbedArgs),
+    /// Pre-download models into the Hugging Face cache, or list what is cached.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -102,6 +110,55 @@ pub struct JudgeOptions {
     /// Largest frame height accepted.
     #[arg(long, value_name = "PX", default_value_t = Limits::default().max_height)]
     pub max_height: u32,
+    #[command(flatten)]
+    pub models: ModelOptions,
+}
+
+/// Which models to run (a local directory in Hugging Face layout, or a hub id
+/// such as openai/clip-vit-base-patch32, fetched once into the HF cache).
+#[derive(Args, Debug, Default)]
+pub struct ModelOptions {
+    /// CLIP checkpoint: prompt adherence (cosine) and CLIP-I first-frame fidelity.
+    #[arg(long, env = "LEOMA_CLIP", value_name = "DIR_OR_ID")]
+    pub clip: Option<String>,
+    /// SigLIP checkpoint: prompt adherence as SigLIP's own probability.
+    #[arg(long, env = "LEOMA_SIGLIP", value_name = "DIR_OR_ID")]
+    pub siglip: Option<String>,
+    /// DINOv2 checkpoint: DINO-I first-frame fidelity and identity drift.
+    #[arg(long, env = "LEOMA_DINO", value_name = "DIR_OR_ID")]
+    pub dino: Option<String>,
+    /// Run models on the CPU even when a GPU is available.
+    #[arg(long)]
+    pub cpu: bool,
+}
+
+impl ModelOptions {
+    /// Load the named models once; any failure is an input error naming the file.
+    pub fn load(&self) -> Result<ModelSet, CliError> {
+        use leoma_gpu::models::{
+            clip::ClipEmbedder, dinov2::Dinov2Embedder, siglip::SiglipEmbedder,
+        };
+        use std::sync::Arc;
+        let (device, dtype) = leoma_gpu::models::device::select(self.cpu);
+        let err = |e: leoma_gpu::models::ModelError| CliError::Input(e.to_string());
+        let mut set = ModelSet::default();
+        if let Some(spec) = &self.clip {
+            set.clip = Some(Arc::new(
+                ClipEmbedder::load(spec, &device, dtype).map_err(err)?,
+            ));
+        }
+        if let Some(spec) = &self.siglip {
+            set.siglip = Some(Arc::new(
+                SiglipEmbedder::load(spec, &device, dtype).map_err(err)?,
+            ));
+        }
+        if let Some(spec) = &self.dino {
+            set.dinov2 = Some(Arc::new(
+                Dinov2Embedder::load(spec, &device, dtype).map_err(err)?,
+            ));
+        }
+        Ok(set)
+    }
 }
 
 impl JudgeOptions {
@@ -145,7 +202,12 @@ impl JudgeOptions {
             max_height: self.max_height,
             ..Limits::default()
         };
-        Ok(Evaluator::new(cal, &text, limits))
+        Ok(Evaluator::with_models(
+            cal,
+            &text,
+            limits,
+            self.models.load()?,
+        ))
     }
 }
 
@@ -153,5 +215,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Score(a) => score::run(a),
         Command::Evaluate(a) => evaluate::run(a),
+        Command::Embed(a) => embed::run(a),
+        Command::Models(c) => models::run(c),
     }
 }
