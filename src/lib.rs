@@ -5,6 +5,7 @@
 //! runs one clip through all of it; `task` reads Leoma's task layout;
 //! `report` renders verdicts for people.
 
+pub mod chain;
 pub mod decode;
 pub mod features;
 pub mod frames;
@@ -13,5 +14,6 @@ pub mod models;
 pub mod pipeline;
 pub mod rank;
 pub mod report;
+pub mod store;
 pub mod task;
 pub mod verdict;

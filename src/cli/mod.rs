@@ -5,6 +5,7 @@ mod embed;
 mod evaluate;
 mod models;
 mod output;
+mod rank;
 mod score;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -65,6 +66,8 @@ pub enum Command {
     /// Pre-download models into the Hugging Face cache, or list what is cached.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Rank miners over a round of verdicts (Leoma's rules) and name the winner.
+    Rank(rank::RankArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -217,5 +220,6 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Evaluate(a) => evaluate::run(a),
         Command::Embed(a) => embed::run(a),
         Command::Models(c) => models::run(c),
+        Command::Rank(a) => rank::run(a),
     }
 }

@@ -4,6 +4,9 @@
 //! first); then confidence; then hotkey, so ties resolve the same way on every
 //! machine. Unusable clips (input errors) come last.
 
+pub mod improved;
+pub mod leoma;
+
 use crate::verdict::Verdict;
 use serde::Serialize;
 

@@ -1,0 +1,3 @@
+//! Talking to the Bittensor chain: for now only the validator's hotkey.
+
+pub mod wallet;
