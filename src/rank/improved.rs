@@ -56,8 +56,8 @@
 //! (these need chain or model data that verdicts do not carry).
 
 use super::leoma::{
-    ballots, commit_order, not_valid, vote, winner_of, Ineligible, RankConfig, RankMode,
-    RankReport, RankedMiner, Round, StakeTable, Why, WindowInfo, COMPLETENESS_SLACK,
+    ballots, commit_order, completeness_check, not_valid, vote, winner_of, RankConfig, RankMode,
+    RankReport, RankedMiner, Round, StakeTable, Why, WindowInfo,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -246,23 +246,16 @@ pub fn rank_round(round: &Round, config: &RankConfig) -> RankReport {
             None => 0,
         };
         let trials = evaluated + missed;
-        let completeness = evaluated as f64 / n_live as f64;
-        let eligible = evaluated > 0 && completeness >= config.completeness - COMPLETENESS_SLACK;
-        if evaluated == 0 {
-            ineligible.push(Ineligible {
-                hotkey: m.hotkey.clone(),
-                reason: format!("no counted verdict in the window [{first}, {last}]"),
-            });
-        } else if !eligible {
-            ineligible.push(Ineligible {
-                hotkey: m.hotkey.clone(),
-                reason: format!(
-                    "evaluated on {evaluated} of the {n_live} live window tasks: completeness \
-                     {completeness} < SCORER_COMPLETENESS_THRESHOLD {}",
-                    config.completeness
-                ),
-            });
-        }
+        let (completeness, eligible) = completeness_check(
+            &m.hotkey,
+            evaluated,
+            n_live,
+            "counted verdict",
+            "live window tasks",
+            (first, last),
+            config,
+            &mut ineligible,
+        );
         entries.push(RankedMiner {
             rank: None,
             hotkey: m.hotkey.clone(),

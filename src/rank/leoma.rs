@@ -487,6 +487,46 @@ pub fn rank(mode: RankMode, round: &Round, config: &RankConfig) -> RankReport {
 
 /// Hotkeys that appear in samples or the miners list but cannot be ranked
 /// because they are not valid miners.
+/// Completeness `evaluated / denominator` and whether it clears the threshold;
+/// a miner that falls short is added to `ineligible` with the reason.
+/// `verdicts` names what was counted ("verdict", "counted verdict") and `tasks`
+/// what the denominator counts ("window tasks", "live window tasks").
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn completeness_check(
+    hotkey: &str,
+    evaluated: u64,
+    denominator: u64,
+    verdicts: &str,
+    tasks: &str,
+    window: (u64, u64),
+    config: &RankConfig,
+    ineligible: &mut Vec<Ineligible>,
+) -> (f64, bool) {
+    let completeness = evaluated as f64 / denominator as f64;
+    let eligible = evaluated > 0 && completeness >= config.completeness - COMPLETENESS_SLACK;
+    let reason = if evaluated == 0 {
+        Some(format!(
+            "no {verdicts} in the window [{}, {}]",
+            window.0, window.1
+        ))
+    } else if !eligible {
+        Some(format!(
+            "evaluated on {evaluated} of the {denominator} {tasks}: completeness {completeness} \
+             < SCORER_COMPLETENESS_THRESHOLD {}",
+            config.completeness
+        ))
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        ineligible.push(Ineligible {
+            hotkey: hotkey.to_string(),
+            reason,
+        });
+    }
+    (completeness, eligible)
+}
+
 pub(crate) fn not_valid(round: &Round, window: (u64, u64)) -> Vec<Ineligible> {
     let listed: BTreeMap<&str, &Miner> = round
         .miners
@@ -574,23 +614,16 @@ pub fn rank_round(round: &Round, config: &RankConfig) -> RankReport {
     let mut entries: Vec<RankedMiner> = Vec::new();
     for m in round.miners.iter().filter(|m| m.is_valid) {
         let (evaluated, passed) = counts.get(m.hotkey.as_str()).copied().unwrap_or((0, 0));
-        let completeness = evaluated as f64 / w as f64;
-        let eligible = evaluated > 0 && completeness >= config.completeness - COMPLETENESS_SLACK;
-        if evaluated == 0 {
-            ineligible.push(Ineligible {
-                hotkey: m.hotkey.clone(),
-                reason: format!("no verdict in the window [{first}, {last}]"),
-            });
-        } else if !eligible {
-            ineligible.push(Ineligible {
-                hotkey: m.hotkey.clone(),
-                reason: format!(
-                    "evaluated on {evaluated} of the {w} window tasks: completeness {completeness} \
-                     < SCORER_COMPLETENESS_THRESHOLD {}",
-                    config.completeness
-                ),
-            });
-        }
+        let (completeness, eligible) = completeness_check(
+            &m.hotkey,
+            evaluated,
+            w,
+            "verdict",
+            "window tasks",
+            (first, last),
+            config,
+            &mut ineligible,
+        );
         entries.push(RankedMiner {
             rank: None,
             hotkey: m.hotkey.clone(),
