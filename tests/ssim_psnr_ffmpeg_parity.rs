@@ -79,6 +79,10 @@ fn ssim_and_psnr_match_ffmpeg_filters_on_real_frames() {
         let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let ours_ssim = ssim_u8(a, b, 832, 480).unwrap();
         let ref_ssim = r["ssim_y"].as_f64().unwrap();
+        println!(
+            "{name}: SSIM ours {ours_ssim:.7} ffmpeg {ref_ssim:.7}; PSNR ffmpeg {}",
+            r["psnr_y"]
+        );
         assert!(
             (ours_ssim - ref_ssim).abs() <= 2e-6,
             "{name}: SSIM ours {ours_ssim} ffmpeg {ref_ssim}"
