@@ -51,9 +51,6 @@ struct HfConfig {
     projection_dim: usize,
 }
 
-/// Images per forward pass.
-const BATCH: usize = 32;
-
 pub struct ClipEmbedder {
     files: ModelFiles,
     processor: ProcessorConfig,
@@ -187,11 +184,9 @@ impl ImageEmbedder for ClipEmbedder {
     }
 
     fn embed_images(&self, images: &[RgbFrame]) -> Result<Vec<Vec<f32>>, ModelError> {
-        let mut out = Vec::with_capacity(images.len());
-        for chunk in images.chunks(BATCH) {
-            let pixels = super::pixel_batch(&self.processor, chunk, &self.device, self.dtype)?;
-            out.extend(self.image_features(&pixels)?);
-        }
+        let mut out = super::in_batches(&self.processor, images, &self.device, self.dtype, |p| {
+            self.image_features(p)
+        })?;
         normalize_rows(&mut out);
         Ok(out)
     }

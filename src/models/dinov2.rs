@@ -235,8 +235,6 @@ impl Dinov2 {
     }
 }
 
-const BATCH: usize = 32;
-
 pub struct Dinov2Embedder {
     files: ModelFiles,
     processor: ProcessorConfig,
@@ -277,12 +275,9 @@ impl Dinov2Embedder {
 
     /// Raw CLS (pooler) outputs, not normalised, for parity checks.
     pub fn pooled(&self, images: &[RgbFrame]) -> Result<Vec<Vec<f32>>, ModelError> {
-        let mut out = Vec::with_capacity(images.len());
-        for chunk in images.chunks(BATCH) {
-            let pixels = super::pixel_batch(&self.processor, chunk, &self.device, self.dtype)?;
-            out.extend(self.pooled_from_pixels(&pixels)?);
-        }
-        Ok(out)
+        super::in_batches(&self.processor, images, &self.device, self.dtype, |p| {
+            self.pooled_from_pixels(p)
+        })
     }
 
     /// CLS outputs (`pooler_output`) of preprocessed pixels (N, C, H, W).

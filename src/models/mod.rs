@@ -152,6 +152,25 @@ pub fn rows(t: &candle_core::Tensor, model: &str) -> Result<Vec<Vec<f32>>, Model
         .map_err(|e| ModelError::compute(model, e))
 }
 
+/// Images per forward pass of an image tower.
+pub const IMAGE_BATCH: usize = 32;
+
+/// Run `tower` over `images` in batches of `IMAGE_BATCH` (preprocessed with the
+/// checkpoint's processor), rows in input order, unnormalised.
+pub fn in_batches(
+    processor: &preprocess::ProcessorConfig,
+    images: &[RgbFrame],
+    device: &candle_core::Device,
+    dtype: candle_core::DType,
+    tower: impl Fn(&candle_core::Tensor) -> Result<Vec<Vec<f32>>, ModelError>,
+) -> Result<Vec<Vec<f32>>, ModelError> {
+    let mut out = Vec::with_capacity(images.len());
+    for chunk in images.chunks(IMAGE_BATCH) {
+        out.extend(tower(&pixel_batch(processor, chunk, device, dtype)?)?);
+    }
+    Ok(out)
+}
+
 /// Preprocess images (in parallel, order kept) into one (N, C, H, W) tensor.
 pub fn pixel_batch(
     processor: &preprocess::ProcessorConfig,

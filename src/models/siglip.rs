@@ -12,7 +12,8 @@ use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::siglip;
 
-const BATCH: usize = 32;
+/// Texts per forward pass.
+const TEXT_BATCH: usize = 32;
 
 fn strip_nulls(v: &mut serde_json::Value) {
     match v {
@@ -103,11 +104,9 @@ impl ImageEmbedder for SiglipEmbedder {
     }
 
     fn embed_images(&self, images: &[RgbFrame]) -> Result<Vec<Vec<f32>>, ModelError> {
-        let mut out = Vec::with_capacity(images.len());
-        for chunk in images.chunks(BATCH) {
-            let pixels = super::pixel_batch(&self.processor, chunk, &self.device, self.dtype)?;
-            out.extend(self.image_features(&pixels)?);
-        }
+        let mut out = super::in_batches(&self.processor, images, &self.device, self.dtype, |p| {
+            self.image_features(p)
+        })?;
         normalize_rows(&mut out);
         Ok(out)
     }
@@ -116,7 +115,7 @@ impl ImageEmbedder for SiglipEmbedder {
 impl TextEmbedder for SiglipEmbedder {
     fn embed_texts(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(BATCH) {
+        for chunk in texts.chunks(TEXT_BATCH) {
             let ids: Vec<Vec<u32>> = chunk
                 .iter()
                 .map(|t| self.token_ids(t))
