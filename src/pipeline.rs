@@ -308,22 +308,13 @@ fn semantic_metrics(models: &ModelSet) -> Vec<Box<dyn crate::metrics::Metric>> {
     use crate::metrics::semantic::Semantic;
     let mut out: Vec<Box<dyn crate::metrics::Metric>> = Vec::new();
     if let Some(m) = &models.clip {
-        out.push(Box::new(Semantic {
-            image: m.clone(),
-            text: Some(m.clone()),
-        }));
+        out.push(Box::new(Semantic::new(m.clone(), Some(m.clone()))));
     }
     if let Some(m) = &models.siglip {
-        out.push(Box::new(Semantic {
-            image: m.clone(),
-            text: Some(m.clone()),
-        }));
+        out.push(Box::new(Semantic::new(m.clone(), Some(m.clone()))));
     }
     if let Some(m) = &models.dinov2 {
-        out.push(Box::new(Semantic {
-            image: m.clone(),
-            text: None,
-        }));
+        out.push(Box::new(Semantic::new(m.clone(), None)));
     }
     out
 }

@@ -279,10 +279,7 @@ fn a_clips_semantic_measurements_do_not_depend_on_other_clips() {
     let clip = Arc::new(
         ClipEmbedder::load(root().join("models/tiny/clip").to_str().unwrap(), &dev, dt).unwrap(),
     );
-    let metric = Semantic {
-        image: clip.clone(),
-        text: Some(clip),
-    };
+    let metric = Semantic::new(clip.clone(), Some(clip));
     let evaluator = leoma_gpu::pipeline::Evaluator::with_defaults();
     let cond =
         leoma_gpu::pipeline::load_image(&common::task_dir().join("first_frame.png")).unwrap();

@@ -1,7 +1,7 @@
 use super::{output, CliError, Format, JudgeOptions, EXIT_INTERNAL, EXIT_OK};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use leoma_gpu::pipeline::{load_image, thumbnail, Prepared};
+use leoma_gpu::pipeline::{load_image, thumbnail};
 use leoma_gpu::rank::rank_task;
 use leoma_gpu::report::{html::task_html, table::task_table, TaskReport};
 use leoma_gpu::store::{self, Store};
@@ -95,7 +95,7 @@ pub fn run(a: EvaluateArgs) -> Result<u8, CliError> {
 
     let bar = ProgressBar::new(task.miners.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} decoding clips {pos}/{len} [{elapsed}] {msg}")
+        ProgressStyle::with_template("{spinner} judging clips {pos}/{len} [{elapsed}] {msg}")
             .expect("valid template"),
     );
     let pool = rayon::ThreadPoolBuilder::new()
@@ -115,63 +115,40 @@ pub fn run(a: EvaluateArgs) -> Result<u8, CliError> {
         )
     };
 
-    // Decode every clip in parallel, then run the metrics on all of them together.
-    let prepared: Vec<(String, Result<Prepared, Verdict>)> = pool.install(|| {
+    // Clips are judged in parallel, each as soon as it is decoded, so a task's
+    // clips never sit in memory together.
+    let results: Vec<(String, Verdict)> = pool.install(|| {
         task.miners
             .par_iter()
             .map(|(hotkey, path)| {
-                let r = if !path.is_file() {
+                let v = if !path.is_file() {
                     let message = format!(
                         "{}: miner {hotkey} is listed but has no video",
                         path.display()
                     );
-                    Err(verdict::unusable(
+                    verdict::unusable(
                         InputInfo::path_only(path),
                         evaluator.info("none"),
                         "missing_video",
                         message,
-                    ))
+                    )
                 } else {
                     match catch_unwind(AssertUnwindSafe(|| {
-                        evaluator.prepare(path, &condition, &task.prompt)
+                        evaluator.judge_clip(path, &condition, &task.prompt)
                     })) {
-                        Ok(Ok(p)) => Ok(p),
-                        Ok(Err(e)) => Err(evaluator.unusable(path, &e)),
-                        Err(_) => Err(internal(path, "decoding")),
+                        Ok(Ok(v)) => v,
+                        Ok(Err(e)) => evaluator.unusable(path, &e),
+                        Err(_) => internal(path, "judging"),
                     }
                 };
                 bar.inc(1);
                 bar.set_message(hotkey.clone());
-                (hotkey.clone(), r)
+                (hotkey.clone(), v)
             })
             .collect()
     });
     bar.finish_and_clear();
-
-    let mut verdicts: BTreeMap<String, Verdict> = BTreeMap::new();
-    let (mut ready_keys, mut ready) = (Vec::new(), Vec::new());
-    for (hotkey, r) in prepared {
-        match r {
-            Ok(p) => {
-                ready_keys.push(hotkey);
-                ready.push(p);
-            }
-            Err(v) => {
-                verdicts.insert(hotkey, v);
-            }
-        }
-    }
-    let videos: Vec<PathBuf> = ready.iter().map(|p| PathBuf::from(p.video())).collect();
-    match catch_unwind(AssertUnwindSafe(|| {
-        pool.install(|| evaluator.judge_prepared(ready))
-    })) {
-        Ok(judged) => verdicts.extend(ready_keys.into_iter().zip(judged)),
-        Err(_) => {
-            for (hotkey, video) in ready_keys.into_iter().zip(videos) {
-                verdicts.insert(hotkey, internal(&video, "measuring"));
-            }
-        }
-    }
+    let verdicts: BTreeMap<String, Verdict> = results.into_iter().collect();
     for (hotkey, v) in &verdicts {
         tracing::info!(miner = %hotkey, passed = v.passed, overall = v.overall_score, "{}", if v.passed { "PASSED" } else { "FAILED" });
     }

@@ -4,7 +4,9 @@
 //! one batch per clip. Not one batch per task: matrix kernels give slightly
 //! different bits for different batch shapes (measured on candle's CPU gemm),
 //! and a miner's verdict must not depend on who else is in the task. Clips are
-//! embedded in parallel instead, and each prompt is embedded once per task.
+//! judged in parallel instead, each as soon as it is decoded (so a task's
+//! clips never sit in memory together), and each prompt is embedded once per
+//! process (cached).
 //!
 //! For a model `m` (clip, siglip, dinov2):
 //! - `semantic.m_first_frame`: cosine of frame 0 and the conditioning image
@@ -28,13 +30,47 @@ use crate::features::ClipFeatures;
 use crate::frames::RgbFrame;
 use crate::models::text::chunk_prompt;
 use crate::models::{cosine, ImageEmbedder, TextEmbedder};
-use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// A prompt's pieces embedded, or why they could not be.
+type PromptEmbeds = Arc<Result<Vec<Vec<f32>>, String>>;
 
 pub struct Semantic {
-    pub image: Arc<dyn ImageEmbedder>,
-    pub text: Option<Arc<dyn TextEmbedder>>,
+    image: Arc<dyn ImageEmbedder>,
+    text: Option<Arc<dyn TextEmbedder>>,
+    /// Prompt pieces' embeddings by prompt text.
+    prompts: Mutex<BTreeMap<String, PromptEmbeds>>,
+}
+
+impl Semantic {
+    pub fn new(image: Arc<dyn ImageEmbedder>, text: Option<Arc<dyn TextEmbedder>>) -> Self {
+        Self {
+            image,
+            text,
+            prompts: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// The prompt's pieces, embedded once per process.
+    fn prompt_embeds(
+        &self,
+        text: &dyn TextEmbedder,
+        prompt: &str,
+    ) -> Arc<Result<Vec<Vec<f32>>, String>> {
+        let mut cache = self
+            .prompts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        cache
+            .entry(prompt.to_string())
+            .or_insert_with(|| {
+                let pieces = chunk_prompt(prompt, &|s: &str| fits_untruncated(text, s));
+                let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+                Arc::new(text.embed_texts(&refs).map_err(|e| e.to_string()))
+            })
+            .clone()
+    }
 }
 
 impl Semantic {
@@ -104,46 +140,28 @@ impl Metric for Semantic {
     }
 
     fn measure(&self, clip: &ClipFeatures, out: &mut Measurements) {
-        self.measure_batch(&[clip], std::slice::from_mut(out));
-    }
-
-    fn measure_batch(&self, clips: &[&ClipFeatures], outs: &mut [Measurements]) {
-        // One batch per clip (its conditioning image, then its samples), clips in parallel.
-        let embeds: Vec<Result<Vec<Vec<f32>>, String>> = clips
-            .par_iter()
-            .map(|c| {
-                let mut images: Vec<RgbFrame> = vec![c.condition.clone()];
-                images.extend(c.samples.iter().map(|s| s.canonical.clone()));
-                self.image.embed_images(&images).map_err(|e| e.to_string())
-            })
-            .collect();
-        // Prompt pieces, embedded once per distinct prompt.
-        let mut prompts: BTreeMap<&str, Result<Vec<Vec<f32>>, String>> = BTreeMap::new();
-        if let Some(text) = &self.text {
-            for c in clips {
-                prompts.entry(c.prompt.as_str()).or_insert_with(|| {
-                    let fits = |s: &str| fits_untruncated(text.as_ref(), s);
-                    let pieces = chunk_prompt(&c.prompt, &fits);
-                    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
-                    text.embed_texts(&refs).map_err(|e| e.to_string())
-                });
+        // One batch: the conditioning image, then the clip's samples.
+        let mut images: Vec<RgbFrame> = vec![clip.condition.clone()];
+        images.extend(clip.samples.iter().map(|s| s.canonical.clone()));
+        let embeds = match self.image.embed_images(&images) {
+            Ok(e) => e,
+            Err(e) => {
+                out.skip(&self.key("first_frame"), e.to_string());
+                return;
             }
+        };
+        let prompt = self
+            .text
+            .as_ref()
+            .map(|t| self.prompt_embeds(t.as_ref(), &clip.prompt));
+        if let Some(Err(e)) = prompt.as_deref() {
+            out.skip(&self.key("prompt"), e.clone());
         }
-        for ((clip, embeds), out) in clips.iter().zip(embeds).zip(outs.iter_mut()) {
-            let embeds = match embeds {
-                Ok(e) => e,
-                Err(e) => {
-                    out.skip(&self.key("first_frame"), e);
-                    continue;
-                }
-            };
-            let prompt = prompts.get(clip.prompt.as_str());
-            if let Some(Err(e)) = prompt {
-                out.skip(&self.key("prompt"), e.clone());
-            }
-            let prompt_embeds = prompt.and_then(|p| p.as_ref().ok()).map(Vec::as_slice);
-            self.measure_one(clip, &embeds, prompt_embeds, out);
-        }
+        let prompt_embeds = prompt
+            .as_deref()
+            .and_then(|p| p.as_ref().ok())
+            .map(Vec::as_slice);
+        self.measure_one(clip, &embeds, prompt_embeds, out);
     }
 }
 
