@@ -11,6 +11,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn,video=off".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match cli::run(args) {
         Ok(code) => ExitCode::from(code),
