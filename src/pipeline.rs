@@ -208,27 +208,18 @@ impl Evaluator {
         })
     }
 
-    /// Measure and judge prepared clips together (model metrics batch their
-    /// frames across clips); verdicts come back in input order.
-    pub fn judge_prepared(&self, prepared: Vec<Prepared>) -> Vec<Verdict> {
-        let clips: Vec<&crate::features::ClipFeatures> =
-            prepared.iter().map(|p| &p.features).collect();
-        let measurements = self.registry.measure_batch(&clips);
-        prepared
-            .into_iter()
-            .zip(measurements)
-            .map(|(p, m)| {
-                let mut v = verdict::judge(
-                    &self.config.calibration,
-                    m,
-                    p.checks,
-                    p.input,
-                    self.info(p.backend),
-                );
-                v.thumbnails = thumbnails(&p.features);
-                v
-            })
-            .collect()
+    /// Measure and judge a prepared clip.
+    pub fn judge_prepared(&self, p: Prepared) -> Verdict {
+        let m = self.registry.measure(&p.features);
+        let mut v = verdict::judge(
+            &self.config.calibration,
+            m,
+            p.checks,
+            p.input,
+            self.info(p.backend),
+        );
+        v.thumbnails = thumbnails(&p.features);
+        v
     }
 
     /// Judge one clip against its conditioning image and prompt.
@@ -238,11 +229,7 @@ impl Evaluator {
         condition: &RgbFrame,
         prompt: &str,
     ) -> Result<Verdict, InputError> {
-        let prepared = self.prepare(video, condition, prompt)?;
-        Ok(self
-            .judge_prepared(vec![prepared])
-            .pop()
-            .expect("one clip in, one verdict out"))
+        Ok(self.judge_prepared(self.prepare(video, condition, prompt)?))
     }
 
     /// The failed verdict for a clip that could not be prepared.
@@ -263,12 +250,6 @@ pub struct Prepared {
     checks: Vec<Check>,
     input: InputInfo,
     backend: &'static str,
-}
-
-impl Prepared {
-    pub fn video(&self) -> &str {
-        &self.input.video
-    }
 }
 
 /// Width of report thumbnails.

@@ -270,7 +270,7 @@ fn read_position_table(path: &Path) -> Vec<f32> {
 
 /// Batch shape changes candle's gemm results in the last bits, so semantic
 /// metrics embed one clip per batch: a clip's measurements must be identical
-/// whether it is judged alone or beside other clips.
+/// whether it is judged alone or after other clips (shared prompt cache).
 #[test]
 fn a_clips_semantic_measurements_do_not_depend_on_other_clips() {
     use leoma_gpu::metrics::{semantic::Semantic, Measurements, Metric};
@@ -279,6 +279,7 @@ fn a_clips_semantic_measurements_do_not_depend_on_other_clips() {
     let clip = Arc::new(
         ClipEmbedder::load(root().join("models/tiny/clip").to_str().unwrap(), &dev, dt).unwrap(),
     );
+    let metric_clip = clip.clone();
     let metric = Semantic::new(clip.clone(), Some(clip));
     let evaluator = leoma_gpu::pipeline::Evaluator::with_defaults();
     let cond =
@@ -290,13 +291,16 @@ fn a_clips_semantic_measurements_do_not_depend_on_other_clips() {
     let b = evaluator
         .prepare(&common::clip("miner-noisy"), &cond, &p)
         .unwrap();
-    let mut alone = vec![Measurements::default()];
-    metric.measure_batch(&[&a.features], &mut alone);
-    let mut together = vec![Measurements::default(), Measurements::default()];
-    metric.measure_batch(&[&b.features, &a.features], &mut together);
-    assert_eq!(alone[0].values, together[1].values);
-    assert_eq!(alone[0].curves, together[1].curves);
-    assert!(alone[0].values.contains_key("semantic.clip_prompt"));
+    let mut alone = Measurements::default();
+    metric.measure(&a.features, &mut alone);
+    // A second metric (fresh prompt cache) that sees another clip first.
+    let other = Semantic::new(metric_clip.clone(), Some(metric_clip));
+    other.measure(&b.features, &mut Measurements::default());
+    let mut after_other = Measurements::default();
+    other.measure(&a.features, &mut after_other);
+    assert_eq!(alone.values, after_other.values);
+    assert_eq!(alone.curves, after_other.curves);
+    assert!(alone.values.contains_key("semantic.clip_prompt"));
 }
 
 /// Where CUDA is present (built with `--features cuda` and run on a GPU), the

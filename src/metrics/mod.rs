@@ -92,14 +92,6 @@ pub trait Metric: Send + Sync {
     /// Short identifier, also the prefix-free name shown in logs.
     fn name(&self) -> &'static str;
     fn measure(&self, clip: &ClipFeatures, out: &mut Measurements);
-
-    /// Measure several clips at once (model metrics batch their frames here);
-    /// `outs[i]` belongs to `clips[i]`. The default measures one by one.
-    fn measure_batch(&self, clips: &[&ClipFeatures], outs: &mut [Measurements]) {
-        for (clip, out) in clips.iter().zip(outs.iter_mut()) {
-            self.measure(clip, out);
-        }
-    }
 }
 
 /// The ordered list of metrics run on every clip.
@@ -141,20 +133,12 @@ impl Registry {
     /// Run every metric in order. Each metric only adds to `Measurements`, so
     /// running them one after another keeps the result deterministic.
     pub fn measure(&self, clip: &ClipFeatures) -> Measurements {
-        self.measure_batch(&[clip])
-            .pop()
-            .expect("one clip in, one out")
-    }
-
-    /// Measure the clips of a task together (metrics that run models batch
-    /// across clips); the result for each clip does not depend on the others.
-    pub fn measure_batch(&self, clips: &[&ClipFeatures]) -> Vec<Measurements> {
-        let mut outs = vec![Measurements::default(); clips.len()];
+        let mut out = Measurements::default();
         for m in &self.metrics {
             let _span = tracing::debug_span!("metric", name = m.name()).entered();
-            m.measure_batch(clips, &mut outs);
+            m.measure(clip, &mut out);
         }
-        outs
+        out
     }
 }
 

@@ -220,10 +220,6 @@ impl TextEmbedder for ClipEmbedder {
 }
 
 impl ClipEmbedder {
-    pub fn tokenizer(&self) -> &TextTokenizer {
-        &self.tokenizer
-    }
-
     /// Projected, unnormalised image features of preprocessed pixels (N, C, H, W).
     pub fn image_features(&self, pixels: &Tensor) -> Result<Vec<Vec<f32>>, ModelError> {
         let feats = self.compute(
@@ -245,9 +241,5 @@ impl ClipEmbedder {
                 .and_then(|h| self.text_projection.forward(&h)),
         )?;
         Ok(super::rows(&pooled, "clip")?.remove(0))
-    }
-
-    pub fn device(&self) -> (&Device, DType) {
-        (&self.device, self.dtype)
     }
 }

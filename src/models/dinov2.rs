@@ -289,10 +289,6 @@ impl Dinov2Embedder {
             .map_err(|e| ModelError::compute("dinov2", e))?;
         super::rows(&cls, "dinov2")
     }
-
-    pub fn device(&self) -> (&Device, DType) {
-        (&self.device, self.dtype)
-    }
 }
 
 impl ImageEmbedder for Dinov2Embedder {

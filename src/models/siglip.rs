@@ -144,10 +144,6 @@ impl TextEmbedder for SiglipEmbedder {
 }
 
 impl SiglipEmbedder {
-    pub fn tokenizer(&self) -> &TextTokenizer {
-        &self.tokenizer
-    }
-
     /// Unnormalised image features of preprocessed pixels (N, C, H, W).
     pub fn image_features(&self, pixels: &Tensor) -> Result<Vec<Vec<f32>>, ModelError> {
         let feats = self.compute(self.model.get_image_features(pixels))?;
@@ -170,9 +166,5 @@ impl SiglipEmbedder {
         ))?;
         let feats = self.compute(self.model.get_text_features(&input))?;
         super::rows(&feats, "siglip")
-    }
-
-    pub fn device(&self) -> (&Device, DType) {
-        (&self.device, self.dtype)
     }
 }
