@@ -3,6 +3,7 @@
 
 mod embed;
 mod evaluate;
+mod flow;
 mod models;
 mod output;
 mod rank;
@@ -68,6 +69,8 @@ pub enum Command {
     Models(models::ModelsCommand),
     /// Rank miners over a round of verdicts (Leoma's rules) and name the winner.
     Rank(rank::RankArgs),
+    /// Dense optical flow between two frames, written as a Middlebury .flo file.
+    Flow(flow::FlowArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -221,5 +224,6 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Embed(a) => embed::run(a),
         Command::Models(c) => models::run(c),
         Command::Rank(a) => rank::run(a),
+        Command::Flow(a) => flow::run(a),
     }
 }
