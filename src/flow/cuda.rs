@@ -399,13 +399,18 @@ impl CudaFlow {
         Ok(out)
     }
 
-    /// Bytes of device memory one clip of `frames` frames at w x h needs.
-    fn clip_bytes(&self, frames: usize, w: usize, h: usize) -> usize {
+    /// Bytes of device memory for `flows` flow fields over `frames` frames at w x h.
+    fn batch_bytes(&self, frames: usize, flows: usize, w: usize, h: usize) -> usize {
         let n = w * h;
-        let flows = 2 * frames.saturating_sub(1);
-        // 17 planes per flow (u, v, spares, increments, warp, 5+5 tensor), masks,
-        // frames at every level (4/3) plus the raw upload, per-tile sums.
+        // 17 planes per flow (u, v, spares, increments, warp, 5+5 tensor), a mask
+        // per pair, frames at every level (4/3) plus the raw upload, tile sums.
         flows * 17 * 4 * n + flows / 2 * n + frames * (4 * n * 7 / 3) + flows * 8 * 8 * n / 256
+    }
+
+    /// Device memory the engine lets one batch use.
+    fn budget(&self) -> Result<usize, FlowError> {
+        let (free, _) = self.ctx.mem_get_info().map_err(device)?;
+        Ok(free / 10 * 7)
     }
 }
 
@@ -420,14 +425,16 @@ impl FlowEngine for CudaFlow {
         for (a, b) in pairs {
             check_pair(a, b)?;
         }
-        // Pairs of one size are solved together, in launches of bounded size.
+        // Pairs of one size are solved together, within the memory budget and launch limits.
+        let budget = self.budget()?;
         let mut start = 0;
         while start < pairs.len() {
             let size = (pairs[start].0.width, pairs[start].0.height);
-            let mut end = start;
+            let mut end = start + 1;
             while end < pairs.len()
                 && (pairs[end].0.width, pairs[end].0.height) == size
                 && end - start < MAX_FLOWS_PER_LAUNCH / 4
+                && self.batch_bytes(2 * (end + 1 - start), end + 1 - start, size.0, size.1) <= budget
             {
                 end += 1;
             }
@@ -462,8 +469,7 @@ impl FlowEngine for CudaFlow {
                 check_pair(pair[0], pair[1])?;
             }
         }
-        let (free, _) = self.ctx.mem_get_info().map_err(device)?;
-        let budget = free / 10 * 7;
+        let budget = self.budget()?;
         let mut results: Vec<Option<ClipFlow>> = vec![None; clips.len()];
         // Chunks: consecutive clips of one size, within the memory budget and launch limits.
         let mut start = 0;
@@ -486,10 +492,8 @@ impl FlowEngine for CudaFlow {
                 if c.is_empty() || (c[0].width, c[0].height) != size {
                     break;
                 }
-                let (b, f) = (
-                    self.clip_bytes(c.len(), size.0, size.1),
-                    2 * c.len().saturating_sub(1),
-                );
+                let f = 2 * c.len().saturating_sub(1);
+                let b = self.batch_bytes(c.len(), f, size.0, size.1);
                 if end > start && (bytes + b > budget || flows + f > MAX_FLOWS_PER_LAUNCH) {
                     break;
                 }
