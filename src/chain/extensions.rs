@@ -281,11 +281,22 @@ fn is_zero_sized(types: &PortableRegistry, ty: u32, depth: usize) -> bool {
     }
 }
 
-fn type_path_ends_with(types: &PortableRegistry, ty: u32, name: &str) -> bool {
-    types
-        .resolve(ty)
-        .and_then(|t| t.path.segments.last())
-        .is_some_and(|last| last == name)
+/// Whether `ty`, or what it wraps (single-field structs such as
+/// `CheckMortality(Era)`), is a type named `name`.
+fn type_path_ends_with(types: &PortableRegistry, mut ty: u32, name: &str) -> bool {
+    for _ in 0..8 {
+        let Some(t) = types.resolve(ty) else {
+            return false;
+        };
+        if t.path.segments.last().is_some_and(|last| last == name) {
+            return true;
+        }
+        match &t.type_def {
+            TypeDef::Composite(c) if c.fields.len() == 1 => ty = c.fields[0].ty.id,
+            _ => return false,
+        }
+    }
+    false
 }
 
 fn type_name(types: &PortableRegistry, ty: u32) -> String {

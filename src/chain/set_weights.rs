@@ -269,24 +269,18 @@ pub async fn submit(
     opts: &SubmitOptions,
 ) -> Result<Included, ChainError> {
     let tx_hash = signed.info.tx_hash.clone();
-    let mut progress = signed
-        .submittable
-        .submit_and_watch()
-        .await
-        .map_err(|e| match e {
-            subxt::Error::Rpc(subxt::error::RpcError::ClientError(ref c))
-                if c.to_string().contains("Invalid Transaction")
-                    || c.to_string().contains("1010")
-                    || c.to_string().contains("1012")
-                    || c.to_string().contains("1014") =>
-            {
-                ChainError::Rejected(readable_pool_error(&c.to_string()))
-            }
-            other => ChainError::Unreachable {
-                url: chain.endpoint.url.clone(),
-                reason: other.to_string(),
-            },
-        })?;
+    let mut progress =
+        signed
+            .submittable
+            .submit_and_watch()
+            .await
+            .map_err(|e| match pool_error(&e) {
+                Some(text) => ChainError::Rejected(readable_pool_error(&text)),
+                None => ChainError::Unreachable {
+                    url: chain.endpoint.url.clone(),
+                    reason: e.to_string(),
+                },
+            })?;
     let wait = async {
         loop {
             match progress.next().await {
@@ -390,6 +384,29 @@ fn classify_build_error(chain: &Chain, e: subxt::Error) -> ChainError {
         },
         subxt::Error::Extrinsic(ref inner) => ChainError::Build(inner.to_string()),
         other => ChainError::Build(other.to_string()),
+    }
+}
+
+/// The node's answer when it refused a transaction (a JSON-RPC error with
+/// the pool's code, message and reason), as text; `None` for transport errors.
+fn pool_error(e: &subxt::Error) -> Option<String> {
+    use subxt::ext::subxt_rpcs::Error as Rpc;
+    match e {
+        subxt::Error::Rpc(subxt::error::RpcError::ClientError(Rpc::User(u))) => {
+            let data = u
+                .data
+                .as_ref()
+                .map(|d| {
+                    let raw = d.get();
+                    serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_string())
+                })
+                .filter(|d| !d.is_empty());
+            Some(match data {
+                Some(d) => format!("{} ({}): {d}", u.message, u.code),
+                None => format!("{} ({})", u.message, u.code),
+            })
+        }
+        _ => None,
     }
 }
 
