@@ -72,8 +72,10 @@ fn set_weights_extrinsic_matches_the_independent_decoder() {
     )
     .unwrap();
     let mut payload = call.clone();
-    exts.iter().for_each(|e| payload.extend_from_slice(&e.value));
-    exts.iter().for_each(|e| payload.extend_from_slice(&e.implicit));
+    exts.iter()
+        .for_each(|e| payload.extend_from_slice(&e.value));
+    exts.iter()
+        .for_each(|e| payload.extend_from_slice(&e.implicit));
     assert_eq!(payload, unhex(&pj["signer_payload"]));
     assert_eq!(payload, unhex(&golden["leoma"]["signer_payload_hex"]));
 

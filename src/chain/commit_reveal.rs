@@ -6,8 +6,10 @@
 //!
 //! Which call depends on the runtime: `commit_timelocked_weights(netuid,
 //! commit, reveal_round, commit_reveal_version)` (payload carries our hotkey,
-//! version from `CommitRevealWeightsVersion`), or on the 2025 runtimes
-//! `commit_crv3_weights(netuid, commit, reveal_round)` (legacy payload).
+//! version from `CommitRevealWeightsVersion`), or on the early-2025 runtimes
+//! `commit_crv3_weights(netuid, commit, reveal_round)` with the legacy payload
+//! `{uids, values, version_key}`: those runtimes decode only that, and later
+//! ones fall back to it when the payload's first field is no 32-byte hotkey.
 
 use rand::{CryptoRng, RngCore};
 

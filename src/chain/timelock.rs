@@ -6,21 +6,24 @@
 //! is `sha256(r as big-endian u64)`, and quicknet's signature of round `r` is
 //! the decryption key, published when the round comes. The IBE part wraps a
 //! fresh 32-byte key that encrypts the payload with AES-256-GCM. This is the
-//! `timelock` crate of Ideal Labs (the same scheme the `tle` crate used by
-//! subtensor's runtime and by the SDK's `bittensor-drand` implements), and the
-//! ciphertext is its arkworks compressed serialization.
+//! `timelock` crate of Ideal Labs at 0.0.1, the crates.io release of the
+//! `tle` code subtensor's runtime and the SDK's `bittensor-drand` build on;
+//! the ciphertext is its arkworks compressed serialization (later `timelock`
+//! releases serialize `V` and `W` without length prefixes, which the chain
+//! cannot read).
 //!
 //! [`reveal_round`] computes the round the way `bittensor-drand` 1.3
-//! (`get_encrypted_commit`) does; `scripts/drand-reference.sh` checks both
-//! against that package.
+//! (`get_encrypted_commit`) does; `scripts/drand-reference.sh` checks the
+//! rounds, the payload and the ciphertexts against that package.
 
 use ark_serialize::{CanonicalDeserialize, CanonicalSerialize};
 use rand::{CryptoRng, RngCore};
 use sha2::{Digest, Sha256};
-use timelock::block_ciphers::AESGCMBlockCipherProvider;
-use timelock::engines::{drand::TinyBLS381, EngineBLS};
+use timelock::curves::drand::TinyBLS381;
 use timelock::ibe::fullident::Identity;
+use timelock::stream_ciphers::AESGCMStreamCipherProvider;
 use timelock::tlock::{tld, tle, TLECiphertext};
+use w3f_bls::EngineBLS;
 
 /// drand quicknet's public key (G2, compressed).
 pub const QUICKNET_PUBLIC_KEY: &str = "83cf0f2896adee7eb8b5f01fcad3912212c437e0073e911fb90022d3e760183c8c4b450b6a0a6c3ac6a5776a2d1064510d1fec758c921cc22b0e17e63aaf4bcb5ed66304de9cf809bd274ca73bab4af5a6e9c76a4bc09e76eae8991ef5ece45a";
@@ -28,9 +31,9 @@ pub const QUICKNET_PUBLIC_KEY: &str = "83cf0f2896adee7eb8b5f01fcad3912212c437e00
 pub const QUICKNET_GENESIS_TIME: u64 = 1_692_803_367;
 /// Seconds between quicknet rounds.
 pub const QUICKNET_PERIOD: u64 = 3;
-/// Rounds subtensor's drand pallet lags behind quicknet (bittensor-drand's
-/// `SUBTENSOR_PULSE_DELAY`).
-pub const SUBTENSOR_PULSE_DELAY: u64 = 24;
+/// Blocks after the first reveal block that the round aims at, so that its
+/// pulse is already on chain then (bittensor-drand's `SECURITY_BLOCK_OFFSET`).
+pub const SECURITY_BLOCK_OFFSET: u64 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TimelockError {
@@ -45,7 +48,7 @@ pub enum TimelockError {
 /// The identity of drand round `round`.
 fn identity(round: u64) -> Identity {
     let digest = Sha256::digest(round.to_be_bytes());
-    Identity::new(b"", &digest)
+    Identity::new(b"", vec![digest.to_vec()])
 }
 
 fn public_key() -> Result<<TinyBLS381 as EngineBLS>::PublicKeyGroup, TimelockError> {
@@ -63,7 +66,7 @@ pub fn encrypt_to_round<R: RngCore + CryptoRng>(
 ) -> Result<Vec<u8>, TimelockError> {
     let mut key = [0u8; 32];
     rng.fill_bytes(&mut key);
-    let ct = tle::<TinyBLS381, AESGCMBlockCipherProvider, _>(
+    let ct = tle::<TinyBLS381, AESGCMStreamCipherProvider, _>(
         public_key()?,
         key,
         plaintext,
@@ -87,15 +90,16 @@ pub fn decrypt_with_signature(
         .map_err(|e| TimelockError::Decrypt(format!("ciphertext: {e}")))?;
     let sig = <TinyBLS381 as EngineBLS>::SignatureGroup::deserialize_compressed(signature)
         .map_err(|e| TimelockError::Decrypt(format!("signature: {e}")))?;
-    tld::<TinyBLS381, AESGCMBlockCipherProvider>(ct, sig)
+    tld::<TinyBLS381, AESGCMStreamCipherProvider>(ct, sig)
         .map_err(|e| TimelockError::Decrypt(format!("{e:?}")))
 }
 
-/// The drand round at which weights committed at `current_block` are
-/// revealed: the first block of epoch `current_epoch + reveal_period_epochs`
-/// (at least `SUBTENSOR_PULSE_DELAY` rounds ahead), converted to time with
-/// `block_time` seconds per block from `now` (Unix seconds), minus the pulse
-/// delay. The arithmetic is bittensor-drand 1.3's `get_encrypted_commit`.
+/// The drand round weights committed at `current_block` are encrypted to:
+/// the first block of epoch `current_epoch + reveal_period_epochs` (epochs as
+/// subtensor's `get_epoch_index` counts them) plus `SECURITY_BLOCK_OFFSET`,
+/// turned into time with `block_time` seconds per block from `now` (Unix
+/// seconds), then into the quicknet round of that moment. The arithmetic is
+/// bittensor-drand 1.3's `get_encrypted_commit`.
 pub fn reveal_round(
     tempo: u64,
     current_block: u64,
@@ -109,26 +113,20 @@ pub fn reveal_round(
             "block time {block_time} s"
         )));
     }
-    let tempo_plus_one = tempo + 1;
+    let tempo_plus_one = tempo.saturating_add(1);
     let netuid_plus_one = u64::from(netuid) + 1;
-    let current_epoch = (current_block + netuid_plus_one) / tempo_plus_one;
-    let mut reveal_epoch = current_epoch + reveal_period_epochs;
-    let lead = (SUBTENSOR_PULSE_DELAY * QUICKNET_PERIOD) as f64;
-    let time_until = |epoch: u64| -> f64 {
-        let reveal_block = (epoch * tempo_plus_one).saturating_sub(netuid_plus_one);
-        reveal_block.saturating_sub(current_block) as f64 * block_time
-    };
-    while time_until(reveal_epoch) < lead {
-        reveal_epoch += 1;
+    let current_epoch = current_block.saturating_add(netuid_plus_one) / tempo_plus_one;
+    let reveal_epoch = current_epoch.saturating_add(reveal_period_epochs);
+    let first_reveal_block =
+        (reveal_epoch.saturating_mul(tempo_plus_one)).saturating_sub(netuid_plus_one);
+    let target_block = first_reveal_block.saturating_add(SECURITY_BLOCK_OFFSET);
+    let seconds_ahead = target_block.saturating_sub(current_block) as f64 * block_time;
+    let round =
+        ((now + seconds_ahead - QUICKNET_GENESIS_TIME as f64) / QUICKNET_PERIOD as f64).floor();
+    if !round.is_finite() {
+        return Err(TimelockError::Schedule(format!("clock {now} s")));
     }
-    let reveal_time = now + time_until(reveal_epoch);
-    let rounds = ((reveal_time - QUICKNET_GENESIS_TIME as f64) / QUICKNET_PERIOD as f64).ceil();
-    if !(rounds.is_finite() && rounds >= SUBTENSOR_PULSE_DELAY as f64) {
-        return Err(TimelockError::Schedule(format!(
-            "clock {now} s is before drand's genesis"
-        )));
-    }
-    Ok(rounds as u64 - SUBTENSOR_PULSE_DELAY)
+    Ok((round as u64).max(1))
 }
 
 /// The plaintext of a timelocked commit: SCALE of
@@ -155,19 +153,20 @@ mod tests {
 
     #[test]
     fn round_follows_the_epoch_schedule() {
-        // tempo 360, netuid 1, block 1000: epoch (1002/361)=2, reveal epoch 3,
-        // first block 3*361-2 = 1081, 81 blocks * 12 s = 972 s ahead.
-        let now = 1_700_000_000.0;
+        // tempo 360, netuid 1, block 1000: epoch 1002/361 = 2, reveal epoch 3,
+        // first block 3*361-2 = 1081, +3 = 1084: 84 blocks * 12 s = 1008 s ahead.
+        let now = 1_700_000_000.5;
         let r = reveal_round(360, 1000, 1, 1, 12.0, now).unwrap();
-        let expected = ((now + 972.0 - QUICKNET_GENESIS_TIME as f64) / 3.0).ceil() as u64 - 24;
+        let expected = ((now + 1008.0 - QUICKNET_GENESIS_TIME as f64) / 3.0).floor() as u64;
         assert_eq!(r, expected);
-        // Too close to the epoch boundary: one more epoch.
-        let r2 = reveal_round(10, 19, 0, 1, 1.0, now).unwrap();
-        // epoch (20/11)=1 -> reveal epoch 2 at block 21: 2 s < 72 s lead,
-        // so epochs until >= 72 s: epoch 8 at block 87, 68 s; epoch 9 at 98, 79 s.
-        let expected2 = ((now + 79.0 - QUICKNET_GENESIS_TIME as f64) / 3.0).ceil() as u64 - 24;
-        assert_eq!(r2, expected2);
+        // Fast blocks: 0.25 s each.
+        let r = reveal_round(360, 1000, 1, 1, 0.25, now).unwrap();
+        assert_eq!(
+            r,
+            ((now + 21.0 - QUICKNET_GENESIS_TIME as f64) / 3.0).floor() as u64
+        );
         assert!(reveal_round(10, 19, 0, 1, 0.0, now).is_err());
+        assert_eq!(reveal_round(10, 19, 0, 1, 1.0, 0.0).unwrap(), 1);
     }
 
     #[test]
