@@ -85,6 +85,7 @@ fn set_weights_lands_on_both_runtimes() {
             events,
             &vec![
                 json!("SubtensorModule::WeightsSet"),
+                json!("TransactionPayment::TransactionFeePaid"),
                 json!("System::ExtrinsicSuccess")
             ]
         );
@@ -208,6 +209,7 @@ fn commit_reveal_subnets_get_a_timelocked_commit() {
         r["included"]["events"],
         json!([
             "SubtensorModule::CRV3WeightsCommitted",
+            "TransactionPayment::TransactionFeePaid",
             "System::ExtrinsicSuccess"
         ])
     );

@@ -278,6 +278,9 @@ function moduleError(palletName, errorName) {
   return { Module: { index: p.index.toNumber(), error: u8aToHex(new Uint8Array([v.index.toNumber(), 0, 0, 0])) } };
 }
 
+// The real runtime reports the (zero, Pays::No) fee of every signed extrinsic.
+const feePaid = (who) => eventBytes('TransactionPayment', 'TransactionFeePaid', [who, 0, 0]);
+
 const dispatchInfo = { weight: { refTime: 1000000, proofSize: 0 }, class: 'Normal', paysFee: 'No' };
 
 // ---------------------------------------------------------------- runtime logic (subtensor, spec 219)
@@ -447,13 +450,14 @@ function include(hex) {
     const r = dispatch(who, ext.method, block);
     if (r === null) throw new PoolError(-32000, `test node: ${ext.method.section}.${ext.method.method} is not modelled`);
     evs = r.map(([p, e, f]) => eventBytes(p, e, f));
+    evs.push(feePaid(who));
     evs.push(eventBytes('System', 'ExtrinsicSuccess', [dispatchInfo]));
     outcome = 'success';
   } catch (e) {
     if (e instanceof PoolError) { model.accounts[who].nonce -= 1; throw e; }
     if (!(e instanceof DispatchFail)) throw e;
     model.subnets = before; // a failed dispatch changes nothing but the nonce
-    evs = [eventBytes('System', 'ExtrinsicFailed', [moduleError('SubtensorModule', e.errorName), dispatchInfo])];
+    evs = [feePaid(who), eventBytes('System', 'ExtrinsicFailed', [moduleError('SubtensorModule', e.errorName), dispatchInfo])];
     outcome = `SubtensorModule.${e.errorName}`;
   }
   const recs = evs.map((b) => record(0, b));
