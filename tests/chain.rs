@@ -605,3 +605,27 @@ fn the_loop_burns_only_when_configured() {
     drop(lp);
     assert_eq!(node.applied()[1]["args"]["dests"], json!(["2"]));
 }
+
+#[test]
+fn the_loop_does_not_set_twice_when_the_node_drops_mid_submission() {
+    let node = TestNode::start(
+        Runtime::Mainnet,
+        standard_state(NETUID, json!({"weightsRateLimit": 10})),
+    );
+    // The node includes the first update, then drops the connection before
+    // telling the loop; the loop reconnects and reads that it is done.
+    node.fault(json!({"dropOnSubmit": "after"}));
+    let lp = Loop::start(&node, &["--uid", "2"]);
+    wait_for("the first update", || node.applied().len() == 1);
+    settle();
+    settle();
+    assert_eq!(
+        node.applied().len(),
+        1,
+        "set twice after a dropped connection"
+    );
+    node.new_blocks(50);
+    wait_for("the next epoch's update", || node.applied().len() == 2);
+    let log = lp.stop();
+    assert!(log.contains("reconnecting"), "{log}");
+}
