@@ -71,51 +71,31 @@ impl<'a> Snapshot<'a> {
         self.at
     }
 
+    /// One storage value; with `or_default`, an absent value reads as the
+    /// runtime's declared default (an entry the runtime lacks is an error,
+    /// not a default).
     async fn read<T: DecodeAsType>(
         &self,
         entry: &str,
         keys: Vec<Value>,
+        or_default: bool,
     ) -> Result<Option<T>, ChainError> {
         let what = || format!("{PALLET}::{entry}");
         let addr = subxt::dynamic::storage(PALLET, entry, keys);
         let storage = self.chain.api.storage().at(self.at);
-        // A storage entry the runtime does not have is a different runtime,
-        // not a default value: say so.
-        let thunk = storage
-            .fetch_or_default(&addr)
-            .await
-            .map_err(|e| read_err(&what(), e))?;
+        let thunk = if or_default {
+            storage.fetch_or_default(&addr).await.map(Some)
+        } else {
+            storage.fetch(&addr).await
+        }
+        .map_err(|e| read_err(&what(), e))?;
         thunk
-            .as_type::<T>()
-            .map(Some)
+            .map(|t| t.as_type::<T>())
+            .transpose()
             .map_err(|e| ChainError::Read {
                 what: what(),
                 reason: format!("unexpected type: {e}"),
             })
-    }
-
-    async fn read_optional<T: DecodeAsType>(
-        &self,
-        entry: &str,
-        keys: Vec<Value>,
-    ) -> Result<Option<T>, ChainError> {
-        let what = || format!("{PALLET}::{entry}");
-        let addr = subxt::dynamic::storage(PALLET, entry, keys);
-        let storage = self.chain.api.storage().at(self.at);
-        match storage
-            .fetch(&addr)
-            .await
-            .map_err(|e| read_err(&what(), e))?
-        {
-            None => Ok(None),
-            Some(thunk) => thunk
-                .as_type::<T>()
-                .map(Some)
-                .map_err(|e| ChainError::Read {
-                    what: what(),
-                    reason: format!("unexpected type: {e}"),
-                }),
-        }
     }
 
     async fn value<T: DecodeAsType + Default>(
@@ -123,7 +103,7 @@ impl<'a> Snapshot<'a> {
         entry: &str,
         keys: Vec<Value>,
     ) -> Result<T, ChainError> {
-        Ok(self.read(entry, keys).await?.unwrap_or_default())
+        Ok(self.read(entry, keys, true).await?.unwrap_or_default())
     }
 
     /// The subnet's rules; `UnknownNetuid` when it does not exist.
@@ -149,18 +129,20 @@ impl<'a> Snapshot<'a> {
 
     /// The uid of `account` on the subnet, if registered.
     pub async fn uid_of(&self, netuid: u16, account: &[u8; 32]) -> Result<Option<u16>, ChainError> {
-        self.read_optional(
+        self.read(
             "Uids",
             vec![Value::u128(netuid.into()), Value::from_bytes(account)],
+            false,
         )
         .await
     }
 
     /// The hotkey holding `uid`, if any.
     pub async fn hotkey_of(&self, netuid: u16, uid: u16) -> Result<Option<[u8; 32]>, ChainError> {
-        self.read_optional(
+        self.read(
             "Keys",
             vec![Value::u128(netuid.into()), Value::u128(uid.into())],
+            false,
         )
         .await
     }
@@ -228,7 +210,7 @@ impl<'a> Snapshot<'a> {
         if !self.has_storage(entry) {
             return Ok(None);
         }
-        self.read(entry, vec![]).await
+        self.read(entry, vec![], true).await
     }
 
     pub fn has_storage(&self, entry: &str) -> bool {

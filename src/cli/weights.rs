@@ -104,6 +104,11 @@ pub struct TargetArgs {
     /// A uid (0 burns the emission).
     #[arg(long, value_name = "UID", group = "target")]
     pub uid: Option<u16>,
+    /// A `leoma-gpu rank` JSON output (re-read every epoch by `loop`): its
+    /// `winner.hotkey` (the uid is read from the chain) or, when `winner` is
+    /// null, its `reason`.
+    #[arg(long, value_name = "FILE.json", group = "target")]
+    pub winner_file: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -123,27 +128,11 @@ pub struct SetArgs {
 }
 
 #[derive(Args, Debug)]
-#[group(id = "source", required = true, multiple = false)]
-pub struct SourceArgs {
-    /// Always this winner's hotkey.
-    #[arg(long, value_name = "HOTKEY", group = "source")]
-    pub winner: Option<String>,
-    /// Always this uid.
-    #[arg(long, value_name = "UID", group = "source")]
-    pub uid: Option<u16>,
-    /// A `leoma-gpu rank` JSON output, re-read every epoch: its
-    /// `winner.hotkey` (the uid is read from the chain) or, when `winner` is
-    /// null, its `reason`.
-    #[arg(long, value_name = "FILE.json", group = "source")]
-    pub winner_file: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
 pub struct LoopArgs {
     #[command(flatten)]
     pub chain: ChainArgs,
     #[command(flatten)]
-    pub source: SourceArgs,
+    pub target: TargetArgs,
     #[command(flatten)]
     pub tx: TxArgs,
     /// Put all weight on uid 0 (burn) when there is no winner or it is not
@@ -272,17 +261,7 @@ async fn show(a: ShowArgs) -> Result<u8, CliError> {
         epoch_len: a.epoch_len,
         next,
     };
-    let text = match a.format {
-        Format::Table => show_table(&report),
-        Format::Json => output::to_json(&report)?,
-        Format::Html => {
-            return Err(CliError::Input(
-                "--format html is not supported here".into(),
-            ))
-        }
-    };
-    output::emit(&text, None)?;
-    Ok(EXIT_OK)
+    emit_report(a.format, &report, show_table)
 }
 
 fn show_table(r: &ShowReport) -> String {
@@ -369,11 +348,7 @@ async fn plan_and_sign(
 async fn set(a: SetArgs) -> Result<u8, CliError> {
     let opts = a.tx.submit_options()?;
     let hotkey = a.chain.hotkey()?;
-    let target = match (&a.target.winner, a.target.uid) {
-        (Some(w), _) => Target::Winner(w.trim().to_string()),
-        (None, Some(u)) => Target::Uid(u),
-        (None, None) => return Err(CliError::Input("give --winner HOTKEY or --uid N".into())),
-    };
+    let target = a.target.resolve()?;
     let chain = a.chain.connect().await?;
     let (plan, signed) = plan_and_sign(
         &chain,
@@ -416,12 +391,21 @@ async fn set(a: SetArgs) -> Result<u8, CliError> {
         signed: &info,
         included,
     };
-    let text = match a.format {
-        Format::Table => set_table(&report),
-        Format::Json => output::to_json(&report)?,
+    emit_report(a.format, &report, set_table)
+}
+
+/// Prints `report` as JSON or as the table `table` makes of it.
+fn emit_report<T: Serialize>(
+    format: Format,
+    report: &T,
+    table: fn(&T) -> String,
+) -> Result<u8, CliError> {
+    let text = match format {
+        Format::Table => table(report),
+        Format::Json => output::to_json(report)?,
         Format::Html => {
             return Err(CliError::Input(
-                "--format html is not supported here".into(),
+                "--format html is not supported by weights (use json or table)".into(),
             ))
         }
     };
@@ -452,19 +436,21 @@ fn set_table(r: &SetReport<'_>) -> String {
     t
 }
 
-/// The target for this epoch, from the loop's source.
-fn loop_target(src: &SourceArgs) -> Result<Target, CliError> {
-    if let Some(w) = &src.winner {
-        return Ok(Target::Winner(w.trim().to_string()));
+impl TargetArgs {
+    /// Who gets the weight now (a winner file is read afresh each time).
+    fn resolve(&self) -> Result<Target, CliError> {
+        if let Some(w) = &self.winner {
+            return Ok(Target::Winner(w.trim().to_string()));
+        }
+        if let Some(u) = self.uid {
+            return Ok(Target::Uid(u));
+        }
+        let path = self
+            .winner_file
+            .as_deref()
+            .ok_or_else(|| CliError::Input("give --winner, --uid or --winner-file".into()))?;
+        winner_from_rank_file(path)
     }
-    if let Some(u) = src.uid {
-        return Ok(Target::Uid(u));
-    }
-    let path = src
-        .winner_file
-        .as_deref()
-        .ok_or_else(|| CliError::Input("give --winner, --uid or --winner-file".into()))?;
-    winner_from_rank_file(path)
 }
 
 fn winner_from_rank_file(path: &Path) -> Result<Target, CliError> {
@@ -616,7 +602,7 @@ async fn epoch_step(
         Decision::Due => {}
     }
     let failed = |error: String| StepError::Failed { block, error };
-    let target = loop_target(&a.source).map_err(|e| failed(e.to_string()))?;
+    let target = a.target.resolve().map_err(|e| failed(e.to_string()))?;
     let (plan, signed) = plan_and_sign(chain, hotkey, a.chain.netuid, &target, burn, &a.tx)
         .await
         .map_err(|e| failed(e.to_string()))?;
