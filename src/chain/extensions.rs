@@ -319,3 +319,133 @@ fn describe_def(def: &TypeDef<PortableForm>) -> String {
         TypeDef::BitSequence(_) => "BitVec".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Extension lists of later subtensor runtimes, which no published
+    //! metadata here carries (the test chain's spec 219/224 list only
+    //! `SubtensorSignedExtension` and `CommitmentsSignedExtension`): the
+    //! shapes below follow subtensor's source (`ChargeTransactionPaymentWrapper`
+    //! wraps `ChargeTransactionPayment(Compact<Balance>)`; the others are
+    //! markers).
+    use super::*;
+    use scale_info::{meta_type, TypeInfo};
+    use std::marker::PhantomData;
+    use subxt::ext::frame_metadata::v15::{
+        CustomMetadata, ExtrinsicMetadata, OuterEnums, RuntimeMetadataV15, SignedExtensionMetadata,
+    };
+    use subxt::ext::frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed, META_RESERVED};
+
+    // Types that exist only for their shape in the metadata.
+
+    #[derive(TypeInfo)]
+    struct CheckSpecVersion;
+    #[derive(TypeInfo)]
+    #[allow(dead_code)]
+    struct CheckNonce(#[codec(compact)] u32);
+    #[derive(TypeInfo)]
+    #[allow(dead_code)]
+    struct ChargeTransactionPayment(#[codec(compact)] u64);
+    #[derive(TypeInfo)]
+    #[allow(dead_code)]
+    struct ChargeTransactionPaymentWrapper(ChargeTransactionPayment);
+    #[derive(TypeInfo)]
+    struct SubtensorTransactionExtension(PhantomData<u8>);
+    #[derive(TypeInfo)]
+    struct DrandPriority;
+    #[derive(TypeInfo)]
+    #[allow(dead_code)]
+    struct CarriesData(u32);
+    #[derive(TypeInfo)]
+    enum RuntimeCall {
+        #[allow(dead_code)]
+        Noop,
+    }
+
+    fn ext<V: TypeInfo + 'static, I: TypeInfo + 'static>(
+        id: &'static str,
+    ) -> SignedExtensionMetadata {
+        SignedExtensionMetadata {
+            identifier: id,
+            ty: meta_type::<V>(),
+            additional_signed: meta_type::<I>(),
+        }
+    }
+
+    fn metadata(extensions: Vec<SignedExtensionMetadata>) -> Metadata {
+        let v15 = RuntimeMetadataV15::new(
+            vec![],
+            ExtrinsicMetadata {
+                version: 4,
+                address_ty: meta_type::<[u8; 32]>(),
+                call_ty: meta_type::<RuntimeCall>(),
+                signature_ty: meta_type::<[u8; 64]>(),
+                extra_ty: meta_type::<()>(),
+                signed_extensions: extensions,
+            },
+            meta_type::<()>(),
+            vec![],
+            OuterEnums {
+                call_enum_ty: meta_type::<RuntimeCall>(),
+                event_enum_ty: meta_type::<RuntimeCall>(),
+                error_enum_ty: meta_type::<RuntimeCall>(),
+            },
+            CustomMetadata {
+                map: Default::default(),
+            },
+        );
+        RuntimeMetadataPrefixed(META_RESERVED, RuntimeMetadata::V15(v15))
+            .try_into()
+            .unwrap()
+    }
+
+    fn facts() -> ChainFacts {
+        ChainFacts {
+            genesis_hash: H256([7; 32]),
+            spec_version: 393,
+            transaction_version: 3,
+        }
+    }
+
+    #[test]
+    fn later_runtime_extensions_are_encoded_from_their_types() {
+        let m = metadata(vec![
+            ext::<CheckSpecVersion, u32>("CheckSpecVersion"),
+            ext::<CheckNonce, ()>("CheckNonce"),
+            ext::<ChargeTransactionPaymentWrapper, ()>("ChargeTransactionPaymentWrapper"),
+            ext::<SubtensorTransactionExtension, ()>("SubtensorTransactionExtension"),
+            ext::<DrandPriority, ()>("DrandPriority"),
+        ]);
+        let params = ExtensionParams {
+            nonce: Some(5),
+            tip: 7,
+            ..ExtensionParams::default()
+        };
+        let exts = encode_extensions(&m, facts(), &params).unwrap();
+        let got: Vec<(&str, Vec<u8>, Vec<u8>)> = exts
+            .iter()
+            .map(|e| (e.identifier.as_str(), e.value.clone(), e.implicit.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("CheckSpecVersion", vec![], 393u32.to_le_bytes().to_vec()),
+                ("CheckNonce", vec![5 << 2], vec![]),
+                ("ChargeTransactionPaymentWrapper", vec![7 << 2], vec![]),
+                ("SubtensorTransactionExtension", vec![], vec![]),
+                ("DrandPriority", vec![], vec![]),
+            ]
+        );
+        // Without a nonce nothing is guessed.
+        let err = encode_extensions(&m, facts(), &ExtensionParams::default()).unwrap_err();
+        assert!(matches!(err, ExtensionError::Missing { .. }), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_extension_with_data_is_refused_by_name() {
+        let m = metadata(vec![ext::<CarriesData, ()>("NewExtension")]);
+        let err = encode_extensions(&m, facts(), &ExtensionParams::default()).unwrap_err();
+        assert!(err.to_string().contains("NewExtension"), "{err}");
+        assert!(err.to_string().contains("CarriesData"), "{err}");
+    }
+}
