@@ -436,3 +436,41 @@ fn readable_pool_error(message: &str) -> String {
 
 /// The `RuntimeExtensions` type is the config's; re-exported for tests.
 pub type Extensions = RuntimeExtensions;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_weight_vectors_never_leave_the_process() {
+        let set = |uids: Vec<u16>, weights: Vec<u16>| WeightsCall::SetWeights {
+            netuid: 1,
+            uids,
+            weights,
+            version_key: 0,
+        };
+        assert!(WeightsCall::winner_takes_all(1, 4, 9)
+            .check_well_formed()
+            .is_ok());
+        for bad in [
+            set(vec![], vec![]),
+            set(vec![1, 2], vec![5]),
+            set(vec![3, 3], vec![1, 1]),
+            set(vec![3], vec![0]),
+        ] {
+            assert!(
+                matches!(bad.check_well_formed(), Err(ChainError::Build(_))),
+                "{bad:?}"
+            );
+        }
+        match WeightsCall::winner_takes_all(1, 4, 9) {
+            WeightsCall::SetWeights {
+                uids,
+                weights,
+                version_key,
+                ..
+            } => assert_eq!((uids, weights, version_key), (vec![4], vec![u16::MAX], 9)),
+            other => panic!("{other:?}"),
+        }
+    }
+}
