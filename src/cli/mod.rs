@@ -3,6 +3,7 @@
 
 mod embed;
 mod evaluate;
+mod flow;
 mod models;
 mod output;
 mod rank;
@@ -74,6 +75,8 @@ pub enum Command {
     Models(models::ModelsCommand),
     /// Rank miners over a round of verdicts (Leoma's rules) and name the winner.
     Rank(rank::RankArgs),
+    /// Dense optical flow between two frames, written as a Middlebury .flo file.
+    Flow(flow::FlowArgs),
     /// Set weights on chain through subxt: show, set (or dry-run), and the epoch loop.
     #[command(subcommand)]
     Weights(weights::WeightsCommand),
@@ -230,6 +233,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Embed(a) => embed::run(a),
         Command::Models(c) => models::run(c),
         Command::Rank(a) => rank::run(a),
+        Command::Flow(a) => flow::run(a),
         Command::Weights(c) => weights::run(c),
     }
 }

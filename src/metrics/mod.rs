@@ -8,10 +8,12 @@
 
 pub mod blank;
 pub mod blockiness;
+pub mod camera_motion;
 pub mod clipping;
 pub mod cuts;
 pub mod fidelity;
 pub mod flicker;
+pub mod flow_motion;
 pub mod framing;
 pub mod motion;
 pub mod niqe;
@@ -23,6 +25,7 @@ pub mod semantic;
 pub mod sharpness;
 pub mod ssim;
 pub mod stability;
+pub mod warping;
 
 use crate::features::ClipFeatures;
 use serde::Serialize;
@@ -118,6 +121,9 @@ impl Registry {
                 Box::new(overlay::Overlay),
                 Box::new(stability::Stability),
                 Box::new(framing::Framing),
+                Box::new(warping::Warping),
+                Box::new(flow_motion::FlowMotion),
+                Box::new(camera_motion::CameraFromFlow),
             ],
         }
     }
@@ -255,6 +261,10 @@ pub mod test_support {
                 })
                 .collect(),
             prompt: String::new(),
+            flow: Err("not computed".into()),
         }
+        .with_flow(&crate::flow::cpu::CpuFlow::new(
+            crate::flow::FlowParams::default(),
+        ))
     }
 }
