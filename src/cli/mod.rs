@@ -8,6 +8,7 @@ mod models;
 mod output;
 mod rank;
 mod score;
+mod weights;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use leoma_gpu::decode::Limits;
@@ -22,6 +23,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INTERNAL: u8 = 1;
 /// Exit code: unusable input (the message names the file and the problem).
 pub const EXIT_INPUT: u8 = 2;
+/// Exit code: the chain is unreachable or refused the transaction (retry later).
+pub const EXIT_CHAIN: u8 = 3;
 
 /// Errors that end a command, split by who can fix them.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +33,8 @@ pub enum CliError {
     Input(String),
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("{0}")]
+    Chain(String),
 }
 
 impl CliError {
@@ -37,6 +42,7 @@ impl CliError {
         match self {
             CliError::Input(_) => EXIT_INPUT,
             CliError::Internal(_) => EXIT_INTERNAL,
+            CliError::Chain(_) => EXIT_CHAIN,
         }
     }
 }
@@ -49,7 +55,7 @@ impl CliError {
     long_about = "Judge AI-generated text+image-to-video (TI2V) clips for the Leoma subnet from measured \
 evidence, on your own machine: six 0-100 aspect scores, Leoma's pass rule, and the evidence behind them.\n\n\
 Exit codes: 0 evaluated (whatever the verdicts), 2 unusable input (a one-line error names the file and \
-the problem), 1 internal error. Set RUST_LOG=debug for a trace on stderr."
+the problem), 1 internal error, 3 the chain is unreachable or refused a transaction (weights). Set RUST_LOG=debug for a trace on stderr."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -71,6 +77,9 @@ pub enum Command {
     Rank(rank::RankArgs),
     /// Dense optical flow between two frames, written as a Middlebury .flo file.
     Flow(flow::FlowArgs),
+    /// Set weights on chain through subxt: show, set (or dry-run), and the epoch loop.
+    #[command(subcommand)]
+    Weights(weights::WeightsCommand),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -228,5 +237,6 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Models(c) => models::run(c),
         Command::Rank(a) => rank::run(a),
         Command::Flow(a) => flow::run(a),
+        Command::Weights(c) => weights::run(c),
     }
 }

@@ -434,7 +434,8 @@ impl FlowEngine for CudaFlow {
             while end < pairs.len()
                 && (pairs[end].0.width, pairs[end].0.height) == size
                 && end - start < MAX_FLOWS_PER_LAUNCH / 4
-                && self.batch_bytes(2 * (end + 1 - start), end + 1 - start, size.0, size.1) <= budget
+                && self.batch_bytes(2 * (end + 1 - start), end + 1 - start, size.0, size.1)
+                    <= budget
             {
                 end += 1;
             }
