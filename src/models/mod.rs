@@ -3,12 +3,14 @@
 //! Each model file mirrors its checkpoint's layout; `loader` finds the files,
 //! `preprocess` reproduces the checkpoint's image processor, `text` its
 //! tokenizer, and `semantic` (in metrics) turns embeddings into evidence.
+//! `qwen3_vl` is the VLM asked about each clip (`metrics::vlm` reads it).
 
 pub mod clip;
 pub mod device;
 pub mod dinov2;
 pub mod loader;
 pub mod preprocess;
+pub mod qwen3_vl;
 pub mod siglip;
 pub mod text;
 

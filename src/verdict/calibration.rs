@@ -20,6 +20,9 @@ pub struct Calibration {
     pub evidence: EvidencePolicy,
     pub resolution_gate: ResolutionGate,
     pub aspects: BTreeMap<Aspect, AspectCalibration>,
+    /// How the VLM is shown a clip and which question templates it is asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlm: Option<crate::models::qwen3_vl::VlmPolicy>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -206,6 +209,9 @@ impl Calibration {
                     ));
                 }
             }
+        }
+        if let Some(v) = &self.vlm {
+            v.validate()?;
         }
         if self.rule.confidence_scale <= 0.0 {
             return Err("rule.confidence_scale must be positive".into());
