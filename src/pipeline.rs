@@ -84,6 +84,8 @@ pub struct Evaluator {
     calibration_sha256: String,
     config_digest: String,
     model_digests: BTreeMap<String, String>,
+    /// Whether a VLM is registered (its frames must be kept).
+    vlm: bool,
 }
 
 impl Evaluator {
@@ -113,12 +115,23 @@ impl Evaluator {
         for metric in semantic_metrics(&models) {
             registry.push(metric);
         }
+        let vlm = match (&models.vlm, &config.calibration.vlm) {
+            (Some(m), Some(policy)) => {
+                registry.push(Box::new(crate::metrics::vlm::Vlm::new(
+                    m.clone(),
+                    policy.clone(),
+                )));
+                true
+            }
+            _ => false,
+        };
         Self {
             config,
             registry,
             calibration_sha256: sha256_hex(calibration_text.as_bytes()),
             config_digest,
             model_digests,
+            vlm,
         }
     }
 
@@ -133,12 +146,23 @@ impl Evaluator {
     pub fn info(&self, decode_backend: &str) -> EvaluatorInfo {
         let mut digests = self.model_digests.clone();
         digests.insert("calibration".to_string(), self.calibration_sha256.clone());
+        let mut frame_policy =
+            serde_json::to_value(&self.config.calibration.frame_policy).expect("policy serialises");
+        if let (true, Some(v), Some(map)) = (
+            self.vlm,
+            &self.config.calibration.vlm,
+            frame_policy.as_object_mut(),
+        ) {
+            map.insert(
+                "vlm".into(),
+                serde_json::to_value(v).expect("policy serialises"),
+            );
+        }
         EvaluatorInfo {
             version: verdict::EVALUATOR_VERSION.to_string(),
             calibration_version: self.config.calibration.version.clone(),
             config_digest: self.config_digest.clone(),
-            frame_policy: serde_json::to_value(&self.config.calibration.frame_policy)
-                .expect("policy serialises"),
+            frame_policy,
             model_digests: digests,
             decode_backend: decode_backend.to_string(),
         }
@@ -165,6 +189,10 @@ impl Evaluator {
         let expected = expected_frames(&info);
         let mut builder = FeatureBuilder::new(policy, info.fps, native, expected, &aligned, prompt)
             .expect("calibration validated the filter names");
+        if let (true, Some(v)) = (self.vlm, &self.config.calibration.vlm) {
+            let at = crate::models::qwen3_vl::processor::uniform_indices(expected, v.frames);
+            builder = builder.with_vlm(at, &aligned);
+        }
         let mut stream = FrameStream::open(&info, limits)?;
         let mut decoded = 0usize;
         for frame in stream.by_ref() {

@@ -23,6 +23,7 @@ pub mod semantic;
 pub mod sharpness;
 pub mod ssim;
 pub mod stability;
+pub mod vlm;
 
 use crate::features::ClipFeatures;
 use serde::Serialize;
@@ -255,6 +256,7 @@ pub mod test_support {
                 })
                 .collect(),
             prompt: String::new(),
+            vlm: None,
         }
     }
 }

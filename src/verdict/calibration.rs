@@ -62,6 +62,19 @@ pub struct AspectCalibration {
     pub missing: String,
     #[serde(default)]
     pub components: Vec<Component>,
+    /// Evidence this aspect should rest on; the verdict names each group none
+    /// of whose metrics was measured (`missing_evidence`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expects: Vec<ExpectedEvidence>,
+}
+
+/// A group of metrics (by name prefix) an aspect expects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedEvidence {
+    pub prefix: String,
+    /// What the verdict says when none of the group was measured.
+    pub missing: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
