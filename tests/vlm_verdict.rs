@@ -1,0 +1,138 @@
+//! The VLM inside the verdict and the `ask` command, on the tiny Qwen3-VL
+//! checkpoint (random weights: the answers carry no meaning, the plumbing does).
+
+mod common;
+
+use serde_json::Value;
+
+fn tiny() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/tiny/qwen3_vl");
+    assert!(
+        dir.join("tokenizer.json").is_file(),
+        "run scripts/fetch-qwen-tokenizer.sh first (the README's test command does)"
+    );
+    dir.to_str().unwrap().to_string()
+}
+
+fn score(extra: &[&str]) -> common::Output {
+    let clip = common::clip("miner-clean");
+    let ff = common::task_dir().join("first_frame.png");
+    let prompt = common::prompt();
+    let mut args = vec![
+        "score",
+        clip.to_str().unwrap(),
+        "--first-frame",
+        ff.to_str().unwrap(),
+        "--prompt",
+        &prompt,
+    ];
+    args.extend_from_slice(extra);
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    common::run(&refs)
+}
+
+#[test]
+fn the_vlm_feeds_the_verdict_and_is_recorded() {
+    let model = tiny();
+    let out = score(&["--vlm", &model]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    for key in [
+        "vlm.prompt_overall",
+        "vlm.prompt_action",
+        "vlm.prompt_subject",
+        "vlm.prompt_steps",
+        "vlm.prompt_steps_min",
+        "vlm.prompt_camera",
+        "vlm.condition_match",
+        "vlm.motion_plausible",
+        "vlm.artefacts",
+        "vlm.visual_quality",
+        "vlm.judge_addressed",
+        "vlm.q.prompt.step.2",
+    ] {
+        let x = v["metrics"][key].as_f64().unwrap_or_else(|| panic!("{key} missing"));
+        assert!((0.0..=1.0).contains(&x), "{key} = {x}");
+    }
+    // the frame policy and the weights are recorded
+    let policy = &v["evaluator"]["frame_policy"]["vlm"];
+    assert_eq!(policy["frames"], 16);
+    assert_eq!(policy["questions"], "vlm-questions-v1");
+    let digests = v["evaluator"]["model_digests"].as_object().unwrap();
+    assert!(digests.contains_key("qwen3_vl/model.safetensors"));
+    assert!(digests.contains_key("qwen3_vl/tokenizer.json"));
+    // prompt adherence rests on the VLM: nothing missing, not degraded
+    assert!(v["aspect_scores"]["prompt_adherence"].is_u64());
+    assert_eq!(v["missing_evidence"], Value::Array(vec![]));
+    assert_eq!(v["degraded"], false);
+
+    // the same clip twice: the same verdict, byte for byte
+    let again = score(&["--vlm", &model]);
+    assert_eq!(again.stdout, out.stdout);
+}
+
+#[test]
+fn without_the_vlm_the_verdict_names_the_missing_evidence() {
+    let out = score(&[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let missing: Vec<&str> = v["missing_evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert!(
+        missing.iter().any(|m| m.starts_with("prompt_adherence: the VLM's answers (primary evidence) are missing")),
+        "{missing:?}"
+    );
+    assert!(missing.iter().any(|m| m.starts_with("motion_quality: the VLM's answers (secondary evidence)")));
+    assert!(v["evaluator"]["frame_policy"].get("vlm").is_none());
+    assert!(v["degraded_reasons"][0].as_str().unwrap().contains("--vlm"));
+}
+
+#[test]
+fn a_bad_vlm_is_refused_naming_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("config.json"), "{\"text_config\": {}}").unwrap();
+    let out = score(&["--vlm", d.path().to_str().unwrap()]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("tokenizer.json"), "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"));
+}
+
+#[test]
+fn ask_prints_each_questions_probabilities() {
+    let model = tiny();
+    let clip = common::clip("miner-clean");
+    let ff = common::task_dir().join("first_frame.png");
+    let out = common::run(&[
+        "ask",
+        "--vlm",
+        &model,
+        clip.to_str().unwrap(),
+        "--first-frame",
+        ff.to_str().unwrap(),
+        "--question",
+        "Is there a bird?",
+        "Is it night?",
+        "--graded-question",
+        "How sharp is the video?",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    let qs = v["questions"].as_array().unwrap();
+    assert_eq!(qs.len(), 3);
+    assert!(qs[0]["question"].as_str().unwrap().ends_with("Question: Is there a bird? Answer with Yes or No."));
+    let p = qs[0]["p_yes"].as_f64().unwrap();
+    let probs = qs[0]["answer"]["probs"].as_array().unwrap();
+    let (yes, no) = (probs[0].as_f64().unwrap(), probs[1].as_f64().unwrap());
+    assert!((p - yes / (yes + no)).abs() < 1e-12);
+    let e = qs[2]["expected_digit"].as_f64().unwrap();
+    assert!((0.0..=9.0).contains(&e));
+    assert_eq!(v["frame_indices"].as_array().unwrap().len(), 16);
+
+    let out = common::run(&["ask", "--vlm", &model, clip.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+}
