@@ -83,7 +83,7 @@ fn main() {
         condition: Some(&condition),
     };
     let qs = questions::for_prompt(&prompt, true);
-    let runs = if measuring { 2 } else { 1 };
+    let runs = 1;
     let mut rows = Vec::new();
     for run in 0..runs {
         let t = Instant::now();

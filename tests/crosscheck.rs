@@ -73,7 +73,9 @@ impl ReplayServer {
         std::thread::spawn(move || {
             for (i, stream) in listener.incoming().enumerate().take(16) {
                 let Ok(mut stream) = stream else { return };
-                let Some(req) = read_request(&mut stream) else { continue };
+                let Some(req) = read_request(&mut stream) else {
+                    continue;
+                };
                 seen.lock().unwrap().push(req);
                 match &script[i.min(script.len() - 1)] {
                     Reply::Http(code, body) => {
@@ -115,24 +117,36 @@ fn config(url: &str) -> GeminiConfig {
 
 /// Our verdict on the clean example clip (no models: measured metrics only).
 fn our_verdict() -> leoma_gpu::verdict::Verdict {
-    let condition = leoma_gpu::pipeline::load_image(&common::task_dir().join("first_frame.png")).unwrap();
+    let condition =
+        leoma_gpu::pipeline::load_image(&common::task_dir().join("first_frame.png")).unwrap();
     leoma_gpu::pipeline::Evaluator::with_defaults()
         .judge_clip(&common::clip("miner-clean"), &condition, &common::prompt())
         .unwrap()
 }
 
-fn check(script: Vec<Reply>) -> (crosscheck::CrossCheck, Vec<Recorded>, leoma_gpu::verdict::Verdict) {
-    let server = ReplayServer::start(script);
-    let ours = our_verdict();
-    let cc = crosscheck::run(
-        &config(&server.url),
+/// The cross-check of the clean example clip against `ours`.
+fn run_on_clean(cfg: &GeminiConfig, ours: &leoma_gpu::verdict::Verdict) -> crosscheck::CrossCheck {
+    crosscheck::run(
+        cfg,
         &common::prompt(),
         &common::task_dir().join("first_frame.png"),
         &common::clip("miner-clean"),
-        &ours,
+        ours,
         75.0,
         50.0,
-    );
+    )
+}
+
+fn check(
+    script: Vec<Reply>,
+) -> (
+    crosscheck::CrossCheck,
+    Vec<Recorded>,
+    leoma_gpu::verdict::Verdict,
+) {
+    let server = ReplayServer::start(script);
+    let ours = our_verdict();
+    let cc = run_on_clean(&config(&server.url), &ours);
     let reqs = std::mem::take(&mut *server.requests.lock().unwrap());
     (cc, reqs, ours)
 }
@@ -143,24 +157,34 @@ fn the_request_is_leomas_and_a_valid_reply_is_compared() {
     assert_eq!(cc.status, Status::Ok, "{cc:?}");
     assert_eq!(reqs.len(), 1);
     let r = &reqs[0];
-    assert_eq!(r.path, "/v1beta/models/gemini-3.1-flash-lite:generateContent");
+    assert_eq!(
+        r.path,
+        "/v1beta/models/gemini-3.1-flash-lite:generateContent"
+    );
     assert_eq!(r.api_key.as_deref(), Some(KEY));
     let parts = r.body["contents"][0]["parts"].as_array().unwrap();
     assert_eq!(r.body["contents"].as_array().unwrap().len(), 1);
     assert_eq!(parts.len(), 5);
     let instructions = parts[0]["text"].as_str().unwrap();
-    assert!(instructions.starts_with("You are a strict benchmark evaluator for first-frame-conditioned video generation."));
+    assert!(instructions.starts_with(
+        "You are a strict benchmark evaluator for first-frame-conditioned video generation."
+    ));
     assert!(instructions.contains(&format!("Benchmark prompt:\n\"{}\"", common::prompt())));
     assert_eq!(parts[1]["text"], "CONDITIONING FIRST FRAME:");
     assert_eq!(parts[2]["inlineData"]["mimeType"], "image/jpeg");
     let image = std::fs::read(common::task_dir().join("first_frame.png")).unwrap();
     use base64::Engine;
     let b64 = base64::engine::general_purpose::STANDARD;
-    assert_eq!(b64.decode(parts[2]["inlineData"]["data"].as_str().unwrap()).unwrap(), image);
+    assert_eq!(
+        b64.decode(parts[2]["inlineData"]["data"].as_str().unwrap())
+            .unwrap(),
+        image
+    );
     assert_eq!(parts[3]["text"], "GENERATED VIDEO:");
     assert_eq!(parts[4]["inlineData"]["mimeType"], "video/mp4");
     assert_eq!(
-        b64.decode(parts[4]["inlineData"]["data"].as_str().unwrap()).unwrap(),
+        b64.decode(parts[4]["inlineData"]["data"].as_str().unwrap())
+            .unwrap(),
         std::fs::read(common::clip("miner-clean")).unwrap()
     );
     assert_eq!(parts[4]["videoMetadata"]["fps"], 16.0);
@@ -180,8 +204,17 @@ fn the_request_is_leomas_and_a_valid_reply_is_compared() {
     let a = cc.agreement.as_ref().unwrap();
     assert_eq!(a.overall_difference, 86 - ours.overall_score as i32);
     assert_eq!(a.pass_fail_agree, ours.passed, "the judge passed the clip");
-    let ffi = a.aspect_differences.iter().find(|(k, _)| k == "first_frame_fidelity").unwrap();
-    assert_eq!(ffi.1, ours.aspect_scores.first_frame_fidelity.map(|o| 88 - o as i32));
+    let ffi = a
+        .aspect_differences
+        .iter()
+        .find(|(k, _)| k == "first_frame_fidelity")
+        .unwrap();
+    assert_eq!(
+        ffi.1,
+        ours.aspect_scores
+            .first_frame_fidelity
+            .map(|o| 88 - o as i32)
+    );
     // the key appears nowhere in what is reported
     assert!(!serde_json::to_string(&cc).unwrap().contains(KEY));
 }
@@ -196,26 +229,44 @@ fn fenced_and_missing_aspects_follow_leomas_rules() {
     let missing = r#"{"overall_score": 90, "confidence": 70, "aspect_scores": {"prompt_adherence": 95, "motion_quality": 93.5}}"#;
     let (cc, _, _) = check(vec![gemini(missing)]);
     let r = cc.result.unwrap();
-    assert_eq!(r.aspect(leoma_gpu::verdict::aspects::Aspect::FirstFrameFidelity), 0);
-    assert_eq!(r.aspect(leoma_gpu::verdict::aspects::Aspect::MotionQuality), 94);
-    assert!(!r.passed, "a missing critical aspect is 0 and fails the floor");
+    assert_eq!(
+        r.aspect(leoma_gpu::verdict::aspects::Aspect::FirstFrameFidelity),
+        0
+    );
+    assert_eq!(
+        r.aspect(leoma_gpu::verdict::aspects::Aspect::MotionQuality),
+        94
+    );
+    assert!(
+        !r.passed,
+        "a missing critical aspect is 0 and fails the floor"
+    );
 }
 
 #[test]
 fn malformed_json_gives_leomas_fail_safe_result() {
     let (cc, reqs, ours) = check(vec![gemini("{\"overall_score\": 80, \"aspect_scores\": {")]);
-    assert_eq!(reqs.len(), 1, "a parse error is not retried (Leoma does not)");
+    assert_eq!(
+        reqs.len(),
+        1,
+        "a parse error is not retried (Leoma does not)"
+    );
     assert_eq!(cc.status, Status::ParseError);
     let r = cc.result.unwrap();
     assert!(!r.passed && r.overall_score == 0 && r.confidence == 0);
-    assert!(r.reasoning.starts_with("Parse error: {\"overall_score\": 80"));
+    assert!(r
+        .reasoning
+        .starts_with("Parse error: {\"overall_score\": 80"));
     assert_eq!(cc.agreement.unwrap().pass_fail_agree, !ours.passed);
 }
 
 #[test]
 fn rate_limits_and_server_errors_are_retried_within_bounds() {
     let (cc, reqs, _) = check(vec![
-        Reply::Http(429, r#"{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}"#.into()),
+        Reply::Http(
+            429,
+            r#"{"error": {"code": 429, "status": "RESOURCE_EXHAUSTED"}}"#.into(),
+        ),
         Reply::Http(500, r#"{"error": {"code": 500}}"#.into()),
         gemini(GOOD),
     ]);
@@ -240,19 +291,15 @@ fn a_silent_server_costs_at_most_the_deadline() {
     let ours = our_verdict();
     let before = serde_json::to_string(&ours).unwrap();
     let t = Instant::now();
-    let cc = crosscheck::run(
-        &cfg,
-        &common::prompt(),
-        &common::task_dir().join("first_frame.png"),
-        &common::clip("miner-clean"),
-        &ours,
-        75.0,
-        50.0,
-    );
+    let cc = run_on_clean(&cfg, &ours);
     let took = t.elapsed();
     assert_eq!(cc.status, Status::Failed);
     assert!(took < Duration::from_millis(3000), "took {took:?}");
-    assert_eq!(serde_json::to_string(&ours).unwrap(), before, "our verdict is untouched");
+    assert_eq!(
+        serde_json::to_string(&ours).unwrap(),
+        before,
+        "our verdict is untouched"
+    );
 }
 
 #[test]
@@ -284,7 +331,11 @@ fn score_with_cross_check_only_adds_the_block() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(!stdout.contains(KEY) && !stderr.contains(KEY));
     let mut with: Value = serde_json::from_str(&stdout).unwrap();
-    let block = with.as_object_mut().unwrap().remove("cross_check").expect("cross_check block");
+    let block = with
+        .as_object_mut()
+        .unwrap()
+        .remove("cross_check")
+        .expect("cross_check block");
     assert_eq!(block["status"], "ok");
     let without: Value = serde_json::from_str(&plain.stdout).unwrap();
     assert_eq!(with, without, "the cross-check changed our verdict");

@@ -52,7 +52,9 @@ fn the_vlm_feeds_the_verdict_and_is_recorded() {
         "vlm.judge_addressed",
         "vlm.q.prompt.step.2",
     ] {
-        let x = v["metrics"][key].as_f64().unwrap_or_else(|| panic!("{key} missing"));
+        let x = v["metrics"][key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing"));
         assert!((0.0..=1.0).contains(&x), "{key} = {x}");
     }
     // the frame policy and the weights are recorded
@@ -84,10 +86,15 @@ fn without_the_vlm_the_verdict_names_the_missing_evidence() {
         .map(|m| m.as_str().unwrap())
         .collect();
     assert!(
-        missing.iter().any(|m| m.starts_with("prompt_adherence: the VLM's answers (primary evidence) are missing")),
+        missing
+            .iter()
+            .any(|m| m
+                .starts_with("prompt_adherence: the VLM's answers (primary evidence) are missing")),
         "{missing:?}"
     );
-    assert!(missing.iter().any(|m| m.starts_with("motion_quality: the VLM's answers (secondary evidence)")));
+    assert!(missing
+        .iter()
+        .any(|m| m.starts_with("motion_quality: the VLM's answers (secondary evidence)")));
     assert!(v["evaluator"]["frame_policy"].get("vlm").is_none());
     assert!(v["degraded_reasons"][0].as_str().unwrap().contains("--vlm"));
 }
@@ -124,7 +131,10 @@ fn ask_prints_each_questions_probabilities() {
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     let qs = v["questions"].as_array().unwrap();
     assert_eq!(qs.len(), 3);
-    assert!(qs[0]["question"].as_str().unwrap().ends_with("Question: Is there a bird? Answer with Yes or No."));
+    assert!(qs[0]["question"]
+        .as_str()
+        .unwrap()
+        .ends_with("Question: Is there a bird? Answer with Yes or No."));
     let p = qs[0]["p_yes"].as_f64().unwrap();
     let probs = qs[0]["answer"]["probs"].as_array().unwrap();
     let (yes, no) = (probs[0].as_f64().unwrap(), probs[1].as_f64().unwrap());
