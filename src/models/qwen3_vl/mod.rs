@@ -9,15 +9,20 @@
 //! chat template and M-RoPE positions, `vision` and `text` the towers,
 //! `questions` the versioned question templates.
 
+mod checkpoint;
 pub mod config;
+mod policy;
 pub mod processor;
 pub mod prompt;
 pub mod questions;
 pub mod reading;
 pub mod text;
+pub mod torch_resize;
 pub mod vision;
 
-use super::loader::{file_digest, locate, read_json};
+pub use checkpoint::Checkpoint;
+pub use policy::VlmPolicy;
+
 use super::ModelError;
 use crate::frames::RgbFrame;
 use candle_core::{DType, Device, Tensor};
@@ -26,130 +31,13 @@ use config::Config;
 use processor::{ProcessorSettings, VisionInput};
 use prompt::{rope_positions, Prompt, QwenTokenizer, TokenKind, VisionLayout};
 use reading::{Answer, AnswerKind, AnswerTokens};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use text::{DeepstackLevel, KvCache, TextModel};
 use vision::{VisionOutput, VisionTower};
 
 /// The default checkpoint; `Qwen/Qwen3-VL-4B-Instruct` and `-8B-` load the same way.
 pub const DEFAULT_MODEL: &str = "Qwen/Qwen3-VL-2B-Instruct";
-
-/// How a clip and its conditioning image are shown to the model (pinned in
-/// the calibration file and echoed in every verdict).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VlmPolicy {
-    /// Version of the question templates (`questions::VERSION`).
-    pub questions: String,
-    /// Frames sampled uniformly over the clip, first and last included
-    /// (`numpy.linspace(0, n - 1, frames).round()`).
-    pub frames: usize,
-    /// Pixel budget of the whole video (all frames) for `smart_resize`.
-    pub video_min_pixels: usize,
-    pub video_max_pixels: usize,
-    /// Pixel budget of the conditioning image.
-    pub image_min_pixels: usize,
-    pub image_max_pixels: usize,
-}
-
-impl VlmPolicy {
-    pub fn validate(&self) -> Result<(), String> {
-        if self.questions != questions::VERSION {
-            return Err(format!(
-                "vlm.questions is {:?}; this build asks {:?}",
-                self.questions,
-                questions::VERSION
-            ));
-        }
-        if !(2..=256).contains(&self.frames) {
-            return Err("vlm.frames must be within 2..=256".into());
-        }
-        if self.video_min_pixels > self.video_max_pixels
-            || self.image_min_pixels > self.image_max_pixels
-            || self.video_max_pixels == 0
-            || self.image_max_pixels == 0
-        {
-            return Err("vlm pixel budgets must be positive with min <= max".into());
-        }
-        Ok(())
-    }
-}
-
-/// The files of a Qwen3-VL checkpoint and their sha256.
-#[derive(Clone, Debug, Serialize)]
-pub struct Checkpoint {
-    pub spec: String,
-    #[serde(skip)]
-    pub config: PathBuf,
-    #[serde(skip)]
-    pub processor: PathBuf,
-    #[serde(skip)]
-    pub tokenizer: PathBuf,
-    #[serde(skip)]
-    pub weights: Vec<PathBuf>,
-    pub digests: BTreeMap<String, String>,
-}
-
-fn file_name(p: &std::path::Path) -> String {
-    p.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-impl Checkpoint {
-    /// Find the files of `spec` (directory or hub id): config, tokenizer,
-    /// processor settings (`processor_config.json` or
-    /// `preprocessor_config.json`), and weights (one `model.safetensors` or
-    /// the shards its index lists).
-    pub fn resolve(spec: &str) -> Result<Self, ModelError> {
-        let first_of = |names: &[&str]| -> Result<PathBuf, ModelError> {
-            let mut last = None;
-            for n in names {
-                match locate(spec, n) {
-                    Ok(p) => return Ok(p),
-                    Err(e) => last = Some(e),
-                }
-            }
-            Err(last.expect("at least one name"))
-        };
-        let config = locate(spec, "config.json")?;
-        let tokenizer = locate(spec, "tokenizer.json")?;
-        let processor = first_of(&["processor_config.json", "preprocessor_config.json"])?;
-        let weights_or_index = first_of(&["model.safetensors", "model.safetensors.index.json"])?;
-        let mut listed = vec![config.clone(), tokenizer.clone(), processor.clone()];
-        let weights = if file_name(&weights_or_index).ends_with(".index.json") {
-            #[derive(Deserialize)]
-            struct Index {
-                weight_map: BTreeMap<String, String>,
-            }
-            let index: Index = read_json(&weights_or_index)?;
-            let mut shards: Vec<String> = index.weight_map.into_values().collect();
-            shards.sort();
-            shards.dedup();
-            listed.push(weights_or_index.clone());
-            shards
-                .iter()
-                .map(|s| locate(spec, s))
-                .collect::<Result<Vec<_>, _>>()?
-        } else {
-            vec![weights_or_index]
-        };
-        listed.extend(weights.iter().cloned());
-        let mut digests = BTreeMap::new();
-        for p in &listed {
-            digests.insert(file_name(p), file_digest(p)?);
-        }
-        Ok(Self {
-            spec: spec.to_string(),
-            config,
-            processor,
-            tokenizer,
-            weights,
-            digests,
-        })
-    }
-}
 
 /// A loaded Qwen3-VL: weights load once per process.
 pub struct Qwen3Vl {
