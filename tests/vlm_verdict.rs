@@ -146,3 +146,42 @@ fn ask_prints_each_questions_probabilities() {
     let out = common::run(&["ask", "--vlm", &model, clip.to_str().unwrap()]);
     assert_eq!(out.code, 2);
 }
+
+#[test]
+fn a_sharded_checkpoint_loads_and_records_every_shard() {
+    let src = std::path::PathBuf::from(tiny());
+    let d = tempfile::tempdir().unwrap();
+    for f in ["config.json", "processor_config.json", "tokenizer.json"] {
+        std::fs::copy(src.join(f), d.path().join(f)).unwrap();
+    }
+    let shard = "model-00001-of-00001.safetensors";
+    std::fs::copy(src.join("model.safetensors"), d.path().join(shard)).unwrap();
+    let names = safetensors_names(&src.join("model.safetensors"));
+    let map: serde_json::Map<String, Value> =
+        names.into_iter().map(|n| (n, Value::from(shard))).collect();
+    std::fs::write(
+        d.path().join("model.safetensors.index.json"),
+        serde_json::json!({"metadata": {}, "weight_map": map}).to_string(),
+    )
+    .unwrap();
+    let m = leoma_gpu::models::qwen3_vl::Qwen3Vl::load(
+        d.path().to_str().unwrap(),
+        &candle_core::Device::Cpu,
+        candle_core::DType::F32,
+    )
+    .unwrap();
+    assert!(m.digests().contains_key(shard));
+    assert!(m.digests().contains_key("model.safetensors.index.json"));
+}
+
+/// Tensor names in a safetensors header.
+fn safetensors_names(p: &std::path::Path) -> Vec<String> {
+    let bytes = std::fs::read(p).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Map<String, Value> = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    header
+        .keys()
+        .filter(|k| *k != "__metadata__")
+        .cloned()
+        .collect()
+}
