@@ -470,12 +470,39 @@ def main_shapes(args, work: Path):
     log(f"wrote {out}")
 
 
+def main_time(args, work: Path):
+    """transformers' own forward on the benchmark's inputs (the example clip under the policy,
+    the first frame, the first production question), CPU float32, 2 threads: one full pass
+    (vision + text, no cache) for comparison with benches/qwen3_vl.rs."""
+    d = Path(args.time).resolve()
+    torch.set_num_threads(2)
+    proc = Qwen3VLProcessor.from_pretrained(str(d))
+    model = Qwen3VLForConditionalGeneration.from_pretrained(str(d), dtype=torch.float32).eval()
+    task = args.repo / "examples" / "task"
+    prompt = json.loads((task / "metadata.json").read_text(encoding="utf-8"))["prompt"]["text"]
+    indices = sample_indices(81, POLICY["frames"])
+    frames, _ = clip_frames(task / "generated_videos" / "miner-clean.mp4", indices, work, args.repo)
+    condition = np.asarray(Image.open(task / "first_frame.png").convert("RGB"), dtype=np.uint8)
+    text = questions(prompt)[1][1]
+    times = []
+    for i in range(2):
+        t0 = time.perf_counter()
+        _, inputs = run_inputs(proc, frames, condition, 16.0, 81, indices, text)
+        with torch.inference_mode():
+            model(**inputs)
+        times.append(time.perf_counter() - t0)
+        log(f"run {i}: {times[-1]:.2f} s ({inputs['input_ids'].shape[1]} tokens)")
+    print(json.dumps({"transformers_full_forward_s": times, "threads": torch.get_num_threads(),
+                      "tokens": int(inputs["input_ids"].shape[1]), "versions": versions()}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
     ap.add_argument("--tokenizer", type=Path, required=True)
     ap.add_argument("--shapes", choices=["2b"])
     ap.add_argument("--out")
+    ap.add_argument("--time", metavar="DIR", help="time transformers' forward on the 2B-shaped weights in DIR")
     args = ap.parse_args()
     args.repo = args.repo.resolve()
     if sha256(args.tokenizer.read_bytes()) != TOKENIZER_SHA256:
@@ -485,7 +512,9 @@ def main():
     shutil.copyfile(args.tokenizer, Path(tmp) / "tokenizer.json")
     args.tokenizer = Path(tmp) / "tokenizer.json"
     try:
-        if args.shapes:
+        if args.time:
+            main_time(args, Path(tmp))
+        elif args.shapes:
             if not args.out:
                 sys.exit("--shapes needs --out DIR")
             main_shapes(args, Path(tmp))

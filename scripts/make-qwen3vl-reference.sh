@@ -5,6 +5,8 @@
 #   scripts/make-qwen3vl-reference.sh            models/tiny/qwen3_vl/ + tests/golden/qwen3_vl/
 #   scripts/make-qwen3vl-reference.sh --2b DIR   2B-shaped random weights (bfloat16, ~4.3 GB,
 #                                                NOT committed) with the processor and tokenizer
+#   scripts/make-qwen3vl-reference.sh --time DIR transformers' own forward on those weights and the
+#                                                benchmark's inputs (CPU, 2 threads), for comparison
 #
 # Uses the pinned venv of scripts/make-reference-models.sh (same pins plus
 # torchvision, which transformers' Qwen3-VL video processor needs), the Qwen
@@ -36,9 +38,13 @@ tokenizer=$("$script_dir/fetch-qwen-tokenizer.sh" | tail -n1)
 "$script_dir/fetch-examples.sh" "$repo_root/examples" >/dev/null
 
 args=()
-if [[ ${1:-} == --2b ]]; then
-  [[ -n ${2:-} ]] || { log "--2b needs an output directory"; exit 2; }
-  args=(--shapes 2b --out "$2")
-fi
+case ${1:-} in
+  --2b)
+    [[ -n ${2:-} ]] || { log "--2b needs an output directory"; exit 2; }
+    args=(--shapes 2b --out "$2") ;;
+  --time)
+    [[ -n ${2:-} ]] || { log "--time needs the 2B directory"; exit 2; }
+    args=(--time "$2") ;;
+esac
 HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 exec "$venv/bin/python" "$script_dir/make-qwen3vl-reference.py" \
   --repo "$repo_root" --tokenizer "$tokenizer" "${args[@]}"
