@@ -10,6 +10,7 @@ pub mod chain;
 pub mod crosscheck;
 pub mod decode;
 pub mod features;
+pub mod flow;
 pub mod frames;
 pub mod metrics;
 pub mod models;

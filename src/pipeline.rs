@@ -2,7 +2,8 @@
 
 use crate::decode::{probe, DecodeError, FrameStream, Limits, VideoInfo};
 use crate::features::FeatureBuilder;
-use crate::frames::{align::align_condition, RgbFrame};
+use crate::flow::FlowEngine;
+use crate::frames::{align::align_condition, Plane, RgbFrame};
 use crate::metrics::{niqe::NiqeModel, Registry};
 use crate::models::ModelSet;
 use crate::verdict::calibration::{sha256_hex, Calibration};
@@ -46,6 +47,23 @@ impl InputError {
 
 /// Load an image file (the conditioning first frame) as RGB.
 pub fn load_image(path: &Path) -> Result<RgbFrame, InputError> {
+    let img = decode_image(path)?;
+    Ok(RgbFrame::from_image(&img.to_rgb8()))
+}
+
+/// Load an image file as BT.601 luma (gray images exactly as stored).
+pub fn load_luma(path: &Path) -> Result<Plane, InputError> {
+    Ok(match decode_image(path)? {
+        image::DynamicImage::ImageLuma8(g) => Plane::new(
+            g.width() as usize,
+            g.height() as usize,
+            g.as_raw().iter().map(|&v| v as f32).collect(),
+        ),
+        img => RgbFrame::from_image(&img.to_rgb8()).luma(),
+    })
+}
+
+fn decode_image(path: &Path) -> Result<image::DynamicImage, InputError> {
     let err = |detail: String| InputError::Image {
         path: path.display().to_string(),
         detail,
@@ -67,7 +85,7 @@ pub fn load_image(path: &Path) -> Result<RgbFrame, InputError> {
             img.height()
         )));
     }
-    Ok(RgbFrame::from_image(&img.to_rgb8()))
+    Ok(img)
 }
 
 /// Effective configuration; its digest goes into every verdict.
@@ -81,6 +99,7 @@ pub struct Config {
 pub struct Evaluator {
     pub config: Config,
     registry: Registry,
+    flow: Box<dyn FlowEngine>,
     calibration_sha256: String,
     config_digest: String,
     model_digests: BTreeMap<String, String>,
@@ -91,6 +110,12 @@ pub struct Evaluator {
 impl Evaluator {
     pub fn new(calibration: Calibration, calibration_text: &str, limits: Limits) -> Self {
         Self::with_models(calibration, calibration_text, limits, ModelSet::default())
+    }
+
+    /// Run the optical flow with `engine` instead of the best one available.
+    pub fn with_flow_engine(mut self, engine: Box<dyn FlowEngine>) -> Self {
+        self.flow = engine;
+        self
     }
 
     /// An evaluator whose registry also runs the given models.
@@ -126,6 +151,7 @@ impl Evaluator {
             _ => false,
         };
         Self {
+            flow: crate::flow::default_engine(&config.calibration.flow),
             config,
             registry,
             calibration_sha256: sha256_hex(calibration_text.as_bytes()),
@@ -165,6 +191,7 @@ impl Evaluator {
             frame_policy,
             model_digests: digests,
             decode_backend: decode_backend.to_string(),
+            flow_backend: self.flow.name().to_string(),
         }
     }
 
@@ -229,7 +256,7 @@ impl Evaluator {
             decoded_frames: Some(decoded),
         };
         Ok(Prepared {
-            features: builder.finish(),
+            features: builder.finish(self.flow.as_ref()),
             checks,
             input,
             backend: stream.backend,

@@ -49,6 +49,7 @@ fn each_degradation_costs_overall_and_on_its_target_aspect() {
         ("miner-cut", "temporal_consistency"),
         ("miner-shuffled", "temporal_consistency"),
         ("miner-overlay", "visual_quality"),
+        ("miner-shaky", "camera_composition"),
     ] {
         assert!(
             overall(miner) < overall("miner-clean"),
@@ -83,10 +84,69 @@ fn degradations_are_named_in_the_evidence() {
         ("miner-flicker", "flicker"),
         ("miner-noisy", "noise σ"),
         ("miner-blurred", "detail (Laplacian variance) at 0."),
+        ("miner-shaky", "camera shake"),
     ] {
         let issues = verdict(miner)["major_issues"].to_string();
         assert!(issues.contains(needle), "{miner}: {issues}");
     }
+}
+
+fn metric(hotkey: &str, name: &str) -> f64 {
+    verdict(hotkey)["metrics"][name]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{hotkey}: {name} missing"))
+}
+
+#[test]
+fn optical_flow_measures_separate_the_corruptions_from_the_clean_clip() {
+    let clean = |name| metric("miner-clean", name);
+    // Frozen: no motion at all; every pair static.
+    assert!(metric("miner-frozen", "flow.motion") < 0.01);
+    assert_eq!(metric("miner-frozen", "flow.static_pair_fraction"), 1.0);
+    assert!(clean("flow.static_pair_fraction") == 0.0);
+    // Shuffled and flickering frames do not follow from each other along the motion.
+    for miner in ["miner-shuffled", "miner-flicker"] {
+        assert!(
+            metric(miner, "flow.warp_error") > 3.0 * clean("flow.warp_error"),
+            "{miner}"
+        );
+        assert!(
+            metric(miner, "flow.compensated_flicker") > 10.0 * clean("flow.compensated_flicker"),
+            "{miner}"
+        );
+        assert!(
+            metric(miner, "flow.jerk") > 2.0 * clean("flow.jerk"),
+            "{miner}"
+        );
+    }
+    // Shake: the flow's camera path jitters more than the clean clip's.
+    assert!(metric("miner-shaky", "camera.shake") > 1.2 * clean("camera.shake"));
+    assert!(metric("miner-shaky", "flow.jerk") > 2.0 * clean("flow.jerk"));
+    // The cut shows as a warping-error spike at the cut.
+    let warp = verdict("miner-cut")["curves"]["flow.warp_error"]
+        .as_array()
+        .unwrap();
+    let spike = warp
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.as_f64().unwrap().total_cmp(&b.1.as_f64().unwrap()))
+        .unwrap()
+        .0;
+    assert_eq!(spike, 39, "{warp:?}");
+    let v = verdict("miner-clean");
+    assert_eq!(v["evaluator"]["flow_backend"], "cpu");
+    for curve in [
+        "flow.warp_error",
+        "flow.motion",
+        "camera.pan",
+        "camera.zoom",
+    ] {
+        assert_eq!(v["curves"][curve].as_array().unwrap().len(), 80, "{curve}");
+    }
+    assert_eq!(
+        v["curves"]["flow.acceleration"].as_array().unwrap().len(),
+        79
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod ask;
 mod embed;
 mod evaluate;
+mod flow;
 mod models;
 mod output;
 mod rank;
@@ -69,6 +70,8 @@ pub enum Command {
     Models(models::ModelsCommand),
     /// Rank miners over a round of verdicts (Leoma's rules) and name the winner.
     Rank(rank::RankArgs),
+    /// Dense optical flow between two frames, written as a Middlebury .flo file.
+    Flow(flow::FlowArgs),
     /// Ask the VLM questions about a clip and print each answer's probabilities (for researchers).
     Ask(ask::AskArgs),
 }
@@ -313,6 +316,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Embed(a) => embed::run(a),
         Command::Models(c) => models::run(c),
         Command::Rank(a) => rank::run(a),
+        Command::Flow(a) => flow::run(a),
         Command::Ask(a) => ask::run(a),
     }
 }

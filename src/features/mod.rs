@@ -2,6 +2,7 @@
 //! Only small copies are kept (every frame at the temporal size, a few frames at
 //! the canonical and native sizes), never the whole clip at full size.
 
+use crate::flow::{ClipFlow, FlowEngine};
 use crate::frames::resize::{filter_by_name, resize_rgb, UnknownFilter};
 use crate::frames::{FramePolicy, Plane, RgbFrame};
 use image::imageops::FilterType;
@@ -45,6 +46,9 @@ pub struct ClipFeatures {
     pub temporal: Vec<TemporalFrame>,
     pub samples: Vec<SampledFrame>,
     pub prompt: String,
+    /// Optical flow over every consecutive pair of the temporal frames, or why
+    /// it could not be computed.
+    pub flow: Result<ClipFlow, String>,
     /// Frames kept at the native size for the VLM (`FeatureBuilder::with_vlm`).
     pub vlm: Option<VlmFrames>,
 }
@@ -61,6 +65,19 @@ pub struct VlmFrames {
 impl ClipFeatures {
     pub fn frame_count(&self) -> usize {
         self.temporal.len()
+    }
+
+    /// Compute the flow analysis of the temporal frames with `engine`.
+    pub fn with_flow(mut self, engine: &dyn FlowEngine) -> Self {
+        let lumas: Vec<&crate::frames::Plane> = self.temporal.iter().map(|f| &f.luma).collect();
+        self.flow = engine
+            .analyze_clips(&[&lumas])
+            .map_err(|e| format!("optical flow ({}): {e}", engine.name()))
+            .and_then(|mut v| {
+                v.pop()
+                    .ok_or_else(|| "optical flow returned nothing".into())
+            });
+        self
     }
 }
 
@@ -103,6 +120,7 @@ impl FeatureBuilder {
                 temporal: Vec::new(),
                 samples: Vec::new(),
                 prompt: prompt.to_string(),
+                flow: Err("optical flow not computed".into()),
                 vlm: None,
             },
             policy: policy.clone(),
@@ -153,8 +171,9 @@ impl FeatureBuilder {
         )));
     }
 
-    pub fn finish(self) -> ClipFeatures {
-        self.features
+    /// The features, with the optical flow of the temporal frames.
+    pub fn finish(self, flow: &dyn FlowEngine) -> ClipFeatures {
+        self.features.with_flow(flow)
     }
 }
 

@@ -8,10 +8,12 @@
 
 pub mod blank;
 pub mod blockiness;
+pub mod camera_motion;
 pub mod clipping;
 pub mod cuts;
 pub mod fidelity;
 pub mod flicker;
+pub mod flow_motion;
 pub mod framing;
 pub mod motion;
 pub mod niqe;
@@ -24,6 +26,7 @@ pub mod sharpness;
 pub mod ssim;
 pub mod stability;
 pub mod vlm;
+pub mod warping;
 
 use crate::features::ClipFeatures;
 use serde::Serialize;
@@ -119,6 +122,9 @@ impl Registry {
                 Box::new(overlay::Overlay),
                 Box::new(stability::Stability),
                 Box::new(framing::Framing),
+                Box::new(warping::Warping),
+                Box::new(flow_motion::FlowMotion),
+                Box::new(camera_motion::CameraFromFlow),
             ],
         }
     }
@@ -256,7 +262,11 @@ pub mod test_support {
                 })
                 .collect(),
             prompt: String::new(),
+            flow: Err("not computed".into()),
             vlm: None,
         }
+        .with_flow(&crate::flow::cpu::CpuFlow::new(
+            crate::flow::FlowParams::default(),
+        ))
     }
 }

@@ -1,10 +1,11 @@
-//! Camera stability without optical flow: the global shift between consecutive
-//! frames from their integral projections (column and row mean profiles,
+//! Camera stability without optical flow (a cross-check of `camera_motion`,
+//! and the detector of framing jumps too large for the flow's pyramid): the
+//! global shift between consecutive frames from their integral projections (column and row mean profiles,
 //! matched by least absolute difference over ±16 px with a parabolic sub-pixel
 //! fit), at the temporal size.
 //!
 //! - `camera.path_x`, `camera.path_y` (curves): the cumulative camera path, px;
-//! - `camera.shake`: RMS of the path minus its ±4-frame moving average, as a
+//! - `camera.profile_shake`: RMS of the path minus its ±4-frame moving average, as a
 //!   percentage of the frame diagonal (high-frequency jitter, not pans; the
 //!   window narrows symmetrically at the ends);
 //! - `camera.jump_count`: single-frame shifts over 6% of the diagonal that
@@ -77,7 +78,7 @@ impl Metric for Stability {
     fn measure(&self, clip: &ClipFeatures, out: &mut Measurements) {
         let n = clip.frame_count();
         if n < 3 {
-            out.skip("camera.shake", "fewer than 3 frames");
+            out.skip("camera.profile_shake", "fewer than 3 frames");
             return;
         }
         let (w, h) = (clip.temporal[0].luma.width, clip.temporal[0].luma.height);
@@ -107,7 +108,10 @@ impl Metric for Stability {
             let my = path[a..=b].iter().map(|p| p.1).sum::<f64>() / k;
             resid += (path[i].0 - mx).powi(2) + (path[i].1 - my).powi(2);
         }
-        out.set("camera.shake", 100.0 * (resid / n as f64).sqrt() / diag);
+        out.set(
+            "camera.profile_shake",
+            100.0 * (resid / n as f64).sqrt() / diag,
+        );
         let mag: Vec<f64> = steps.iter().map(|(x, y)| (x * x + y * y).sqrt()).collect();
         let jump = JUMP_FRACTION * diag;
         let jumps: Vec<usize> = (0..mag.len())
@@ -171,7 +175,15 @@ mod tests {
         let (mut a, mut b) = (Measurements::default(), Measurements::default());
         Stability.measure(&clip_from_lumas(160, 90, &pan), &mut a);
         Stability.measure(&clip_from_lumas(160, 90, &jitter), &mut b);
-        assert!(a.get("camera.shake").unwrap() < 0.3, "{:?}", a.values);
-        assert!(b.get("camera.shake").unwrap() > 1.0, "{:?}", b.values);
+        assert!(
+            a.get("camera.profile_shake").unwrap() < 0.3,
+            "{:?}",
+            a.values
+        );
+        assert!(
+            b.get("camera.profile_shake").unwrap() > 1.0,
+            "{:?}",
+            b.values
+        );
     }
 }

@@ -48,12 +48,16 @@ fn sparkline(name: &str, values: &[f64]) -> String {
     )
 }
 
-const CURVES: [&str; 5] = [
+const CURVES: [&str; 9] = [
     "first_frame.hold_ssim",
-    "motion.frame_diff",
-    "temporal.structure_change",
+    "flow.motion",
+    "flow.warp_error",
+    "flow.compensated_flicker",
+    "flow.acceleration",
     "temporal.flicker_luma",
-    "camera.path_x",
+    "temporal.structure_change",
+    "camera.pan",
+    "camera.tilt",
 ];
 
 fn verdict_section(out: &mut String, title: &str, v: &Verdict) {

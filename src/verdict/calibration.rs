@@ -3,6 +3,7 @@
 //! Its sha256 and version go into every verdict.
 
 use super::aspects::Aspect;
+use crate::flow::FlowParams;
 use crate::frames::FramePolicy;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -16,6 +17,8 @@ pub const EMBEDDED: &str = include_str!("calibration.toml");
 pub struct Calibration {
     pub version: String,
     pub frame_policy: FramePolicy,
+    /// The optical-flow algorithm's constants (see `flow/mod.rs`).
+    pub flow: FlowParams,
     pub rule: Rule,
     pub evidence: EvidencePolicy,
     pub resolution_gate: ResolutionGate,
@@ -240,7 +243,7 @@ impl Calibration {
         if sizes.iter().flatten().any(|&s| !(16..=4096).contains(&s)) {
             return Err("frame_policy sizes must be within 16..=4096".into());
         }
-        Ok(())
+        self.flow.validate()
     }
 }
 

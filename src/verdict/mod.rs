@@ -75,6 +75,9 @@ pub struct EvaluatorInfo {
     /// sha256 of every model or parameter file used, by name.
     pub model_digests: BTreeMap<String, String>,
     pub decode_backend: String,
+    /// Where the optical flow ran ("cpu" or "cuda"); the engines agree within
+    /// the tolerance of tests/flow_cuda_parity.rs, not to the last bit.
+    pub flow_backend: String,
 }
 
 /// Facts about the judged clip.
