@@ -27,6 +27,7 @@ fn info() -> EvaluatorInfo {
         frame_policy: serde_json::json!({"sample": "all"}),
         model_digests: BTreeMap::from([("calibration".to_string(), "cd".repeat(32))]),
         decode_backend: "cpu".into(),
+        flow_backend: "cpu".into(),
     }
 }
 
