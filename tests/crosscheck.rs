@@ -308,18 +308,11 @@ fn score_with_cross_check_only_adds_the_block() {
     let clip = common::clip("miner-clean");
     let ff = common::task_dir().join("first_frame.png");
     let prompt = common::prompt();
-    let args = [
-        "score",
-        clip.to_str().unwrap(),
-        "--first-frame",
-        ff.to_str().unwrap(),
-        "--prompt",
-        &prompt,
-    ];
+    let args = common::score_args(clip.to_str().unwrap(), ff.to_str().unwrap(), &prompt);
     let plain = common::run(&args);
     assert_eq!(plain.code, 0, "{}", plain.stderr);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_leoma-gpu"))
-        .args(args)
+        .args(&args)
         .arg("--cross-check")
         .env("GEMINI_API_KEY", KEY)
         .env("LEOMA_GEMINI_ENDPOINT", &server.url)
@@ -342,7 +335,7 @@ fn score_with_cross_check_only_adds_the_block() {
 
     // without a key it refuses up front, exit 2
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_leoma-gpu"))
-        .args(args)
+        .args(&args)
         .arg("--cross-check")
         .env_remove("GEMINI_API_KEY")
         .output()

@@ -18,18 +18,9 @@ fn score(extra: &[&str]) -> common::Output {
     let clip = common::clip("miner-clean");
     let ff = common::task_dir().join("first_frame.png");
     let prompt = common::prompt();
-    let mut args = vec![
-        "score",
-        clip.to_str().unwrap(),
-        "--first-frame",
-        ff.to_str().unwrap(),
-        "--prompt",
-        &prompt,
-    ];
+    let mut args = common::score_args(clip.to_str().unwrap(), ff.to_str().unwrap(), &prompt);
     args.extend_from_slice(extra);
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    common::run(&refs)
+    common::run(&args)
 }
 
 #[test]
