@@ -19,18 +19,12 @@ use leoma_gpu::flow::{FlowEngine, FlowParams};
 use leoma_gpu::frames::{resize::resize_rgb, Plane};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
 
-fn examples() -> PathBuf {
-    let dir = std::env::var_os("LEOMA_EXAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"));
-    assert!(
-        dir.join("task").is_dir(),
-        "run scripts/fetch-examples.sh first ({} missing)",
-        dir.display()
-    );
-    dir
+mod common;
+use common::{examples, time};
+
+fn seconds(runs: usize, f: impl FnMut()) -> f64 {
+    time(runs, f).0.as_secs_f64()
 }
 
 fn frames(video: &Path, size: (usize, usize), count: usize) -> Vec<Plane> {
@@ -44,18 +38,6 @@ fn frames(video: &Path, size: (usize, usize), count: usize) -> Vec<Plane> {
             resize_rgb(&rgb, size.0, size.1, image::imageops::FilterType::Triangle).luma()
         })
         .collect()
-}
-
-fn median_seconds(runs: usize, mut f: impl FnMut()) -> f64 {
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let s = Instant::now();
-            f();
-            s.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
 }
 
 /// OpenCV's single-thread pairs/s on the same frames, if a Python with cv2 is at hand.
@@ -109,7 +91,7 @@ fn main() {
         let clip = frames(&video, size, if measuring { 17 } else { 3 });
         let pairs: Vec<(&Plane, &Plane)> = clip.windows(2).map(|w| (&w[0], &w[1])).collect();
         let secs = one_thread.install(|| {
-            median_seconds(runs, || {
+            seconds(runs, || {
                 engine.flow_pairs(&pairs).expect("flow");
             })
         });
@@ -135,7 +117,7 @@ fn main() {
     let clip = frames(&video, (416, 240), count);
     let clip: Vec<&Plane> = clip.iter().collect();
     let threads = rayon::current_num_threads();
-    let secs = median_seconds(runs, || {
+    let secs = seconds(runs, || {
         engine.analyze_clips(&[&clip]).expect("analysis");
     });
     println!(
@@ -164,7 +146,7 @@ fn gpu_batch(params: &FlowParams, clip: &[&Plane], measuring: bool) {
     let clips: Vec<&[&Plane]> = (0..clips_n).map(|_| clip).collect();
     engine.analyze_clips(&clips).expect("warm-up");
     let runs = if measuring { 3 } else { 1 };
-    let secs = median_seconds(runs, || {
+    let secs = seconds(runs, || {
         engine.analyze_clips(&clips).expect("analysis");
     });
     let pairs = clips_n * (clip.len() - 1);

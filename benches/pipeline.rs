@@ -11,21 +11,12 @@
 use leoma_gpu::decode::{probe, FrameStream, Limits};
 use leoma_gpu::metrics::ssim::{mse_u8, psnr_from_mse, ssim_u8};
 use leoma_gpu::pipeline::{load_image, Evaluator};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
-fn examples() -> PathBuf {
-    let dir = std::env::var_os("LEOMA_EXAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"));
-    assert!(
-        dir.join("task").is_dir(),
-        "run scripts/fetch-examples.sh first ({} missing)",
-        dir.display()
-    );
-    dir
-}
+use common::{examples, time};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -35,18 +26,6 @@ fn peak_rss_mib() -> f64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut times = Vec::with_capacity(runs);
-    let mut last = None;
-    for _ in 0..runs {
-        let t = Instant::now();
-        last = Some(f());
-        times.push(t.elapsed());
-    }
-    times.sort();
-    (times[times.len() / 2], last.expect("at least one run"))
 }
 
 fn luma_frames(video: &Path) -> Vec<Vec<u8>> {

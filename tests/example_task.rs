@@ -84,7 +84,7 @@ fn degradations_are_named_in_the_evidence() {
         ("miner-flicker", "flicker"),
         ("miner-noisy", "noise σ"),
         ("miner-blurred", "detail (Laplacian variance) at 0."),
-        ("miner-shaky", "camera shake"),
+        ("miner-shaky", "camera velocity changes"),
     ] {
         let issues = verdict(miner)["major_issues"].to_string();
         assert!(issues.contains(needle), "{miner}: {issues}");
@@ -119,8 +119,8 @@ fn optical_flow_measures_separate_the_corruptions_from_the_clean_clip() {
             "{miner}"
         );
     }
-    // Shake: the flow's camera path jitters more than the clean clip's.
-    assert!(metric("miner-shaky", "camera.shake") > 1.2 * clean("camera.shake"));
+    // Shake: the camera's velocity jumps far more than the clean clip's.
+    assert!(metric("miner-shaky", "camera.shake") > 4.0 * clean("camera.shake"));
     assert!(metric("miner-shaky", "flow.jerk") > 2.0 * clean("flow.jerk"));
     // The cut shows as a warping-error spike at the cut.
     let warp = verdict("miner-cut")["curves"]["flow.warp_error"]

@@ -754,7 +754,7 @@ fn evaluate_store_records_every_miner_once() {
         .iter()
         .map(|m| m.as_str().unwrap().to_string())
         .collect();
-    assert_eq!(miners.len(), 10);
+    assert!(miners.len() >= 10, "{miners:?}");
     let args = [
         "evaluate",
         task.to_str().unwrap(),
@@ -781,7 +781,7 @@ fn evaluate_store_records_every_miner_once() {
         out.stderr
     );
     let printed: Value = serde_json::from_str(&out.stdout).expect("the report is printed");
-    assert_eq!(printed["verdicts"].as_object().unwrap().len(), 10);
+    assert_eq!(printed["verdicts"].as_object().unwrap().len(), miners.len());
     assert_eq!(Store::open(&path).unwrap().count().unwrap(), 0);
     raw(&path).execute_batch("DROP TRIGGER refuse").unwrap();
 
@@ -789,13 +789,14 @@ fn evaluate_store_records_every_miner_once() {
     let out = common::run(&args);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(
-        out.stderr.contains("stored 10 verdict(s)"),
+        out.stderr
+            .contains(&format!("stored {} verdict(s)", miners.len())),
         "{}",
         out.stderr
     );
     let printed: Value = serde_json::from_str(&out.stdout).unwrap();
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.count().unwrap(), 10);
+    assert_eq!(store.count().unwrap(), miners.len() as u64);
     let samples = store.samples().unwrap();
     assert!(samples
         .iter()
@@ -816,10 +817,10 @@ fn evaluate_store_records_every_miner_once() {
     }
     drop(store);
 
-    // Again: replaced, still 10.
+    // Again: replaced, still one per miner.
     let out = common::run(&args);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let store = Store::open(&path).unwrap();
-    assert_eq!(store.count().unwrap(), 10);
+    assert_eq!(store.count().unwrap(), miners.len() as u64);
     assert_eq!(store.samples().unwrap(), samples);
 }

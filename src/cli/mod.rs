@@ -214,7 +214,7 @@ pub struct ModelOptions {
     /// way): the primary prompt-adherence evidence, read from answer probabilities.
     #[arg(long, env = "LEOMA_VLM", value_name = "DIR_OR_ID")]
     pub vlm: Option<String>,
-    /// Run models on the CPU even when a GPU is available.
+    /// Run models and optical flow on the CPU even when a GPU is available.
     #[arg(long)]
     pub cpu: bool,
 }
@@ -300,12 +300,15 @@ impl JudgeOptions {
             max_height: self.max_height,
             ..Limits::default()
         };
-        Ok(Evaluator::with_models(
-            cal,
-            &text,
-            limits,
-            self.models.load()?,
-        ))
+        let cpu_flow = self.models.cpu.then(|| {
+            Box::new(leoma_gpu::flow::cpu::CpuFlow::new(cal.flow.clone()))
+                as Box<dyn leoma_gpu::flow::FlowEngine>
+        });
+        let evaluator = Evaluator::with_models(cal, &text, limits, self.models.load()?);
+        Ok(match cpu_flow {
+            Some(engine) => evaluator.with_flow_engine(engine),
+            None => evaluator,
+        })
     }
 }
 

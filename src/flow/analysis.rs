@@ -95,6 +95,13 @@ pub struct ClipFlow {
     pub triples: Vec<TripleStats>,
 }
 
+impl ClipFlow {
+    /// The frame diagonal, px: the unit of the normalised motion measures.
+    pub fn diagonal(&self) -> f64 {
+        ((self.width * self.width + self.height * self.height) as f64).sqrt()
+    }
+}
+
 pub fn block_grid(w: usize, h: usize) -> (usize, usize) {
     (w.div_ceil(BLOCK), h.div_ceil(BLOCK))
 }

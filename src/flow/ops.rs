@@ -5,6 +5,49 @@
 /// Binomial 5-tap low-pass used before decimation: [1 4 6 4 1] / 16.
 pub const K5: [f32; 5] = [0.0625, 0.25, 0.375, 0.25, 0.0625];
 
+/// The hot loops below are compiled twice: for the baseline and for AVX2
+/// (picked at run time). Wider vectors only; the same IEEE operations in the
+/// same order, so both give the same bits.
+macro_rules! multiversion {
+    ($(#[$doc:meta])* pub fn $name:ident => $body:ident ($($arg:ident: $ty:ty),* $(,)?)) => {
+        $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn wide($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                if is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU supports AVX2 (checked above).
+                    return unsafe { wide($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
+multiversion! {
+    /// Separable blur with `taps` (odd count, replicated border), in place; `tmp` is scratch.
+    pub fn blur => blur_body(plane: &mut [f32], tmp: &mut [f32], w: usize, h: usize, taps: &[f32])
+}
+
+multiversion! {
+    /// One red-black SOR half-sweep (see `sor_half_sweep_body`).
+    pub fn sor_half_sweep => sor_half_sweep_body(
+        j: &[f32], u0: &[f32], v0: &[f32], du: &mut [f32], dv: &mut [f32],
+        w: usize, h: usize, colour: usize, s: Sor,
+    )
+}
+
+multiversion! {
+    /// Median over a `side` x `side` window (see `median_body`).
+    pub fn median => median_body(src: &[f32], w: usize, h: usize, side: usize, out: &mut [f32])
+}
+
 #[inline]
 fn clampi(i: isize, n: usize) -> usize {
     i.clamp(0, n as isize - 1) as usize
@@ -110,7 +153,8 @@ pub fn tensor_products(
 
 /// Separable blur with `taps` (odd count, replicated border), in place; `tmp` is scratch.
 /// Each output accumulates its taps in order, whatever the loop shape.
-pub fn blur(plane: &mut [f32], tmp: &mut [f32], w: usize, h: usize, taps: &[f32]) {
+#[inline(always)]
+fn blur_body(plane: &mut [f32], tmp: &mut [f32], w: usize, h: usize, taps: &[f32]) {
     let r = taps.len() / 2;
     let mut padded = vec![0f32; w + 2 * r];
     for y in 0..h {
@@ -149,7 +193,8 @@ pub struct Sor {
 /// with (x + y) % 2 == colour. Each update reads only pixels of the other
 /// colour, so the result does not depend on the order of the updates.
 #[allow(clippy::too_many_arguments)]
-pub fn sor_half_sweep(
+#[inline(always)]
+fn sor_half_sweep_body(
     j: &[f32],
     u0: &[f32],
     v0: &[f32],
@@ -295,7 +340,8 @@ fn sor_update(
 /// Row by row, the window's values are laid out as `side²` lanes of the row's
 /// width and pushed through a median-selecting comparator network, so the
 /// inner loops are branch-free min/max that the compiler vectorises.
-pub fn median(src: &[f32], w: usize, h: usize, side: usize, out: &mut [f32]) {
+#[inline(always)]
+fn median_body(src: &[f32], w: usize, h: usize, side: usize, out: &mut [f32]) {
     let r = (side / 2) as isize;
     let n = side * side;
     let net = median_network(n);

@@ -21,7 +21,6 @@ use crate::features::ClipFeatures;
 
 /// Percent of the diagonal per 1/16 s under which a pair counts as still.
 pub const STATIC_PERCENT: f64 = 0.05;
-const REFERENCE_FPS: f64 = 16.0;
 /// Speed floor (px per frame) in the jerk ratio, so noise on still content stays low.
 const SPEED_FLOOR_PX: f64 = 0.25;
 
@@ -33,17 +32,11 @@ impl Metric for FlowMotion {
     }
 
     fn measure(&self, clip: &ClipFeatures, out: &mut Measurements) {
-        let flow = match &clip.flow {
-            Ok(f) if !f.pairs.is_empty() => f,
-            Ok(_) => return out.skip("flow.motion", "fewer than 2 frames"),
-            Err(e) => return out.skip("flow.motion", e.clone()),
+        let Some(flow) = super::flow_of(clip, out, "flow.motion", 1) else {
+            return;
         };
-        let diag = ((flow.width * flow.width + flow.height * flow.height) as f64).sqrt();
-        let per_16th = if clip.fps > 0.0 {
-            clip.fps / REFERENCE_FPS
-        } else {
-            1.0
-        };
+        let diag = flow.diagonal();
+        let per_16th = super::frames_per_16th(clip.fps);
         let motion: Vec<f64> = flow
             .pairs
             .iter()

@@ -149,6 +149,37 @@ impl Registry {
     }
 }
 
+/// The clip's flow analysis when it has at least `min_pairs` frame pairs;
+/// otherwise `metric` is recorded as skipped, with the reason.
+pub fn flow_of<'a>(
+    clip: &'a ClipFeatures,
+    out: &mut Measurements,
+    metric: &str,
+    min_pairs: usize,
+) -> Option<&'a crate::flow::ClipFlow> {
+    match &clip.flow {
+        Ok(f) if f.pairs.len() >= min_pairs => Some(f),
+        Ok(_) => {
+            out.skip(metric, format!("fewer than {} frames", min_pairs + 1));
+            None
+        }
+        Err(e) => {
+            out.skip(metric, e.clone());
+            None
+        }
+    }
+}
+
+/// Frame intervals per 1/16 s (Leoma's rate): multiply a per-frame motion by
+/// this to compare clips at any frame rate.
+pub fn frames_per_16th(fps: f64) -> f64 {
+    if fps > 0.0 {
+        fps / 16.0
+    } else {
+        1.0
+    }
+}
+
 /// Group consecutive frame indices into inclusive ranges.
 pub fn ranges(indices: &[usize]) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();

@@ -13,7 +13,6 @@ use super::{describe_range, ranges, Measurements, Metric};
 use crate::features::ClipFeatures;
 
 pub const STATIC_LEVELS: f64 = 0.35;
-const REFERENCE_FPS: f64 = 16.0;
 
 pub struct Motion;
 
@@ -28,15 +27,11 @@ impl Metric for Motion {
             out.skip("motion.mean_abs_diff", "fewer than 2 frames");
             return;
         }
-        let rate = if clip.fps > 0.0 {
-            REFERENCE_FPS / clip.fps
-        } else {
-            1.0
-        };
+        let per_16th = super::frames_per_16th(clip.fps);
         let diffs: Vec<f64> = clip
             .temporal
             .windows(2)
-            .map(|w| w[0].luma.mean_abs_diff(&w[1].luma) / rate)
+            .map(|w| w[0].luma.mean_abs_diff(&w[1].luma) * per_16th)
             .collect();
         let still: Vec<usize> = (0..diffs.len())
             .filter(|&i| diffs[i] < STATIC_LEVELS)

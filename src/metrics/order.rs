@@ -6,6 +6,10 @@
 //! frame t is out of order when its two neighbours resemble each other clearly
 //! more than either resembles t: d(t-1, t+1) < 0.7 min(d(t-1, t), d(t, t+1)).
 //!
+//! A frame that the optical flow links reliably to both neighbours (at most
+//! half its pixels unreliable on either side) is following a motion, however
+//! jittery, and is not counted: camera shake brings t−1 and t+1 together too.
+//!
 //! - `temporal.order_violation_fraction`: share of interior frames out of order;
 //! - `temporal.duplicate_fraction`: share of consecutive pairs that are
 //!   (near-)identical (structure distance below 0.01) in an otherwise moving clip;
@@ -19,6 +23,8 @@ use crate::frames::Plane;
 use image::imageops::FilterType;
 
 const VIOLATION_RATIO: f64 = 0.7;
+/// Share of unreliable pixels above which the flow no longer links two frames.
+const UNLINKED: f64 = 0.5;
 /// Structure distance under which two frames count as the same picture.
 pub const SAME_PICTURE: f64 = 0.01;
 /// Structure distance under which a pair shows no meaningful change.
@@ -60,11 +66,18 @@ impl Metric for FrameOrder {
         }
         let z: Vec<Vec<f32>> = clip.temporal.iter().map(|f| normalized(&f.luma)).collect();
         let d1 = consecutive_distances(&z);
+        let linked = |pair: usize| {
+            clip.flow.as_ref().is_ok_and(|f| {
+                f.pairs
+                    .get(pair)
+                    .is_some_and(|p| p.unreliable_fraction() <= UNLINKED)
+            })
+        };
 
         let mut out_of_order = Vec::new();
         for t in 1..n - 1 {
             let (a, b) = (d1[t - 1], d1[t]);
-            if a.max(b) < NOISE_FLOOR {
+            if a.max(b) < NOISE_FLOOR || (linked(t - 1) && linked(t)) {
                 continue;
             }
             if structure_distance(&z[t - 1], &z[t + 1]) < VIOLATION_RATIO * a.min(b) {

@@ -31,10 +31,8 @@ impl Metric for Warping {
     }
 
     fn measure(&self, clip: &ClipFeatures, out: &mut Measurements) {
-        let flow = match &clip.flow {
-            Ok(f) if !f.pairs.is_empty() => f,
-            Ok(_) => return out.skip("flow.warp_error", "fewer than 2 frames"),
-            Err(e) => return out.skip("flow.warp_error", e.clone()),
+        let Some(flow) = super::flow_of(clip, out, "flow.warp_error", 1) else {
+            return;
         };
         let errors: Vec<Option<f64>> = flow.pairs.iter().map(|p| p.warp_rmse_levels()).collect();
         let measured: Vec<f64> = errors.iter().flatten().copied().collect();
