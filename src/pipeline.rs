@@ -103,6 +103,8 @@ pub struct Evaluator {
     calibration_sha256: String,
     config_digest: String,
     model_digests: BTreeMap<String, String>,
+    /// Whether a VLM is registered (its frames must be kept).
+    vlm: bool,
 }
 
 impl Evaluator {
@@ -138,6 +140,16 @@ impl Evaluator {
         for metric in semantic_metrics(&models) {
             registry.push(metric);
         }
+        let vlm = match (&models.vlm, &config.calibration.vlm) {
+            (Some(m), Some(policy)) => {
+                registry.push(Box::new(crate::metrics::vlm::Vlm::new(
+                    m.clone(),
+                    policy.clone(),
+                )));
+                true
+            }
+            _ => false,
+        };
         Self {
             flow: crate::flow::default_engine(&config.calibration.flow),
             config,
@@ -145,6 +157,7 @@ impl Evaluator {
             calibration_sha256: sha256_hex(calibration_text.as_bytes()),
             config_digest,
             model_digests,
+            vlm,
         }
     }
 
@@ -159,12 +172,23 @@ impl Evaluator {
     pub fn info(&self, decode_backend: &str) -> EvaluatorInfo {
         let mut digests = self.model_digests.clone();
         digests.insert("calibration".to_string(), self.calibration_sha256.clone());
+        let mut frame_policy =
+            serde_json::to_value(&self.config.calibration.frame_policy).expect("policy serialises");
+        if let (true, Some(v), Some(map)) = (
+            self.vlm,
+            &self.config.calibration.vlm,
+            frame_policy.as_object_mut(),
+        ) {
+            map.insert(
+                "vlm".into(),
+                serde_json::to_value(v).expect("policy serialises"),
+            );
+        }
         EvaluatorInfo {
             version: verdict::EVALUATOR_VERSION.to_string(),
             calibration_version: self.config.calibration.version.clone(),
             config_digest: self.config_digest.clone(),
-            frame_policy: serde_json::to_value(&self.config.calibration.frame_policy)
-                .expect("policy serialises"),
+            frame_policy,
             model_digests: digests,
             decode_backend: decode_backend.to_string(),
             flow_backend: self.flow.name().to_string(),
@@ -192,6 +216,10 @@ impl Evaluator {
         let expected = expected_frames(&info);
         let mut builder = FeatureBuilder::new(policy, info.fps, native, expected, &aligned, prompt)
             .expect("calibration validated the filter names");
+        if let (true, Some(v)) = (self.vlm, &self.config.calibration.vlm) {
+            let at = crate::models::qwen3_vl::processor::uniform_indices(expected, v.frames);
+            builder = builder.with_vlm(at, &aligned);
+        }
         let mut stream = FrameStream::open(&info, limits)?;
         let mut decoded = 0usize;
         for frame in stream.by_ref() {

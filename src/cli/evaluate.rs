@@ -90,6 +90,7 @@ fn store_report(
 pub fn run(a: EvaluateArgs) -> Result<u8, CliError> {
     let store = open_store(&a)?;
     let evaluator = a.judge.evaluator()?;
+    let cross_check = a.judge.cross_check.config()?;
     let task = Task::load(&a.task_dir).map_err(|e| CliError::Input(e.to_string()))?;
     let condition = load_image(&task.first_frame).map_err(|e| CliError::Input(e.to_string()))?;
 
@@ -136,7 +137,21 @@ pub fn run(a: EvaluateArgs) -> Result<u8, CliError> {
                     match catch_unwind(AssertUnwindSafe(|| {
                         evaluator.judge_clip(path, &condition, &task.prompt)
                     })) {
-                        Ok(Ok(v)) => v,
+                        Ok(Ok(mut v)) => {
+                            if let Some(cfg) = &cross_check {
+                                let rule = &evaluator.config.calibration.rule;
+                                v.cross_check = Some(leoma_gpu::crosscheck::run(
+                                    cfg,
+                                    &task.prompt,
+                                    &task.first_frame,
+                                    path,
+                                    &v,
+                                    rule.pass_threshold,
+                                    rule.critical_threshold,
+                                ));
+                            }
+                            v
+                        }
                         Ok(Err(e)) => evaluator.unusable(path, &e),
                         Err(_) => internal(path, "judging"),
                     }

@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing and exit codes. Every command is a
 //! thin call into the library.
 
+mod ask;
 mod embed;
 mod evaluate;
 mod flow;
@@ -80,6 +81,8 @@ pub enum Command {
     /// Set weights on chain through subxt: show, set (or dry-run), and the epoch loop.
     #[command(subcommand)]
     Weights(weights::WeightsCommand),
+    /// Ask the VLM questions about a clip and print each answer's probabilities (for researchers).
+    Ask(ask::AskArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -127,6 +130,80 @@ pub struct JudgeOptions {
     pub max_height: u32,
     #[command(flatten)]
     pub models: ModelOptions,
+    #[command(flatten)]
+    pub cross_check: CrossCheckOptions,
+}
+
+/// The hosted judge as a cross-check: off unless --cross-check is given and an
+/// API key is in the environment (the key is never printed or logged).
+#[derive(Args, Debug, Default)]
+pub struct CrossCheckOptions {
+    /// Also send each clip to Gemini exactly as Leoma's evaluator does and
+    /// report its agreement with our verdict in a `cross_check` block (needs
+    /// GEMINI_API_KEY in the environment; our verdict is never changed).
+    #[arg(long)]
+    pub cross_check: bool,
+    /// Gemini API base URL.
+    #[arg(long, env = "LEOMA_GEMINI_ENDPOINT", value_name = "URL",
+          default_value = leoma_gpu::crosscheck::gemini::DEFAULT_ENDPOINT)]
+    pub gemini_endpoint: String,
+    /// Gemini model (Leoma's GEMINI_EVAL_MODEL).
+    #[arg(long, env = "LEOMA_GEMINI_MODEL", value_name = "MODEL",
+          default_value = leoma_gpu::crosscheck::gemini::DEFAULT_MODEL)]
+    pub gemini_model: String,
+    /// Media resolution sent with the clip (Leoma's EVALUATION_MEDIA_RESOLUTION: low, medium, high).
+    #[arg(
+        long,
+        env = "EVALUATION_MEDIA_RESOLUTION",
+        value_name = "RES",
+        default_value = "high"
+    )]
+    pub media_resolution: String,
+    /// Frame rate Gemini samples the clip at (Leoma's EVALUATION_VIDEO_FPS).
+    #[arg(
+        long,
+        env = "EVALUATION_VIDEO_FPS",
+        value_name = "FPS",
+        default_value_t = 16.0
+    )]
+    pub video_fps: f64,
+    /// Longest time the cross-check may add per clip, attempts and pauses included.
+    #[arg(long, value_name = "SECONDS", default_value_t = 240)]
+    pub cross_check_deadline: u64,
+    /// Pause between attempts (at most 3 attempts, within the deadline).
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub cross_check_retry_sleep: u64,
+}
+
+impl CrossCheckOptions {
+    /// The cross-check's settings, or None when it is off.
+    pub fn config(&self) -> Result<Option<leoma_gpu::crosscheck::gemini::GeminiConfig>, CliError> {
+        use leoma_gpu::crosscheck::gemini::{ApiKey, GeminiConfig};
+        if !self.cross_check {
+            return Ok(None);
+        }
+        let key = std::env::var("GEMINI_API_KEY")
+            .ok()
+            .and_then(ApiKey::new)
+            .ok_or_else(|| {
+                CliError::Input("--cross-check needs GEMINI_API_KEY in the environment".into())
+            })?;
+        if !(self.video_fps > 0.0 && self.video_fps <= 60.0) {
+            return Err(CliError::Input(format!(
+                "--video-fps must be within (0, 60], got {}",
+                self.video_fps
+            )));
+        }
+        let mut cfg = GeminiConfig::new(key);
+        cfg.endpoint = self.gemini_endpoint.clone();
+        cfg.model = self.gemini_model.clone();
+        cfg.media_resolution = self.media_resolution.clone();
+        cfg.video_fps = self.video_fps;
+        cfg.deadline = std::time::Duration::from_secs(self.cross_check_deadline);
+        cfg.retry_sleep = std::time::Duration::from_secs(self.cross_check_retry_sleep);
+        cfg.attempt_timeout = cfg.attempt_timeout.min(cfg.deadline);
+        Ok(Some(cfg))
+    }
 }
 
 /// Which models to run (a local directory in Hugging Face layout, or a hub id
@@ -142,6 +219,10 @@ pub struct ModelOptions {
     /// DINOv2 checkpoint: DINO-I first-frame fidelity and identity drift.
     #[arg(long, env = "LEOMA_DINO", value_name = "DIR_OR_ID")]
     pub dino: Option<String>,
+    /// Qwen3-VL checkpoint (e.g. Qwen/Qwen3-VL-2B-Instruct; 4B and 8B load the same
+    /// way): the primary prompt-adherence evidence, read from answer probabilities.
+    #[arg(long, env = "LEOMA_VLM", value_name = "DIR_OR_ID")]
+    pub vlm: Option<String>,
     /// Run models and optical flow on the CPU even when a GPU is available.
     #[arg(long)]
     pub cpu: bool,
@@ -170,6 +251,12 @@ impl ModelOptions {
         if let Some(spec) = &self.dino {
             set.dinov2 = Some(Arc::new(
                 Dinov2Embedder::load(spec, &device, dtype).map_err(err)?,
+            ));
+        }
+        if let Some(spec) = &self.vlm {
+            let dtype = leoma_gpu::models::device::vlm_dtype(&device);
+            set.vlm = Some(Arc::new(
+                leoma_gpu::models::qwen3_vl::Qwen3Vl::load(spec, &device, dtype).map_err(err)?,
             ));
         }
         Ok(set)
@@ -209,6 +296,11 @@ impl JudgeOptions {
                 "limits must be positive (max frames at least 2)".into(),
             ));
         }
+        if self.models.vlm.is_some() && cal.vlm.is_none() {
+            return Err(CliError::Input(
+                "--vlm needs a [vlm] table (frame policy and question version) in the calibration file".into(),
+            ));
+        }
         let limits = Limits {
             max_file_bytes: self.max_file_mib.saturating_mul(1024 * 1024),
             max_duration_seconds: self.max_duration,
@@ -238,5 +330,6 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Rank(a) => rank::run(a),
         Command::Flow(a) => flow::run(a),
         Command::Weights(c) => weights::run(c),
+        Command::Ask(a) => ask::run(a),
     }
 }

@@ -12,6 +12,9 @@ pub enum ModelsCommand {
         /// The checkpoints are image-only (DINOv2): no tokenizer.json needed.
         #[arg(long)]
         image_only: bool,
+        /// The checkpoints are Qwen3-VL (--vlm): processor config and sharded weights as they come.
+        #[arg(long, conflicts_with = "image_only")]
+        vlm: bool,
     },
     /// List the models in the Hugging Face cache.
     List,
@@ -19,12 +22,22 @@ pub enum ModelsCommand {
 
 pub fn run(c: ModelsCommand) -> Result<u8, CliError> {
     match c {
-        ModelsCommand::Fetch { ids, image_only } => {
+        ModelsCommand::Fetch {
+            ids,
+            image_only,
+            vlm,
+        } => {
             for id in ids {
-                let files = loader::resolve(&id, !image_only)
-                    .map_err(|e| CliError::Input(e.to_string()))?;
+                let input = |e: leoma_gpu::models::ModelError| CliError::Input(e.to_string());
+                let digests = if vlm {
+                    leoma_gpu::models::qwen3_vl::Checkpoint::resolve(&id)
+                        .map_err(input)?
+                        .digests
+                } else {
+                    loader::resolve(&id, !image_only).map_err(input)?.digests
+                };
                 println!("{id}");
-                for (name, digest) in &files.digests {
+                for (name, digest) in &digests {
                     println!("  {name}  sha256:{digest}");
                 }
             }

@@ -20,13 +20,26 @@ pub struct ScoreArgs {
 
 pub fn run(a: ScoreArgs) -> Result<u8, CliError> {
     let evaluator = a.judge.evaluator()?;
+    let cross_check = a.judge.cross_check.config()?;
     if a.prompt.trim().is_empty() {
         return Err(CliError::Input("--prompt is empty".into()));
     }
     let condition = load_image(&a.first_frame).map_err(|e| CliError::Input(e.to_string()))?;
-    let verdict = evaluator
+    let mut verdict = evaluator
         .judge_clip(&a.video, &condition, a.prompt.trim())
         .map_err(|e| CliError::Input(e.to_string()))?;
+    if let Some(cfg) = &cross_check {
+        let rule = &evaluator.config.calibration.rule;
+        verdict.cross_check = Some(leoma_gpu::crosscheck::run(
+            cfg,
+            a.prompt.trim(),
+            &a.first_frame,
+            &a.video,
+            &verdict,
+            rule.pass_threshold,
+            rule.critical_threshold,
+        ));
+    }
     let text = match a.judge.format {
         Format::Json => output::to_json(&verdict)?,
         Format::Table => verdict_table(&verdict),

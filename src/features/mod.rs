@@ -49,6 +49,17 @@ pub struct ClipFeatures {
     /// Optical flow over every consecutive pair of the temporal frames, or why
     /// it could not be computed.
     pub flow: Result<ClipFlow, String>,
+    /// Frames kept at the native size for the VLM (`FeatureBuilder::with_vlm`).
+    pub vlm: Option<VlmFrames>,
+}
+
+/// What the VLM is shown of a clip: frames at their decoded size and the
+/// conditioning image aligned to that size.
+#[derive(Clone, Debug)]
+pub struct VlmFrames {
+    pub indices: Vec<usize>,
+    pub frames: Vec<RgbFrame>,
+    pub condition: RgbFrame,
 }
 
 impl ClipFeatures {
@@ -76,6 +87,7 @@ pub struct FeatureBuilder {
     frame_filter: FilterType,
     hold_frames: usize,
     sample_at: Vec<usize>,
+    vlm_at: Vec<usize>,
     features: ClipFeatures,
 }
 
@@ -96,6 +108,7 @@ impl FeatureBuilder {
         Ok(Self {
             hold_frames: policy.hold_frames(fps),
             sample_at: policy.quality_indices(expected_frames.max(1)),
+            vlm_at: Vec::new(),
             frame_filter,
             features: ClipFeatures {
                 fps,
@@ -108,12 +121,31 @@ impl FeatureBuilder {
                 samples: Vec::new(),
                 prompt: prompt.to_string(),
                 flow: Err("optical flow not computed".into()),
+                vlm: None,
             },
             policy: policy.clone(),
         })
     }
 
+    /// Also keep the frames at `indices` (native size) and the aligned
+    /// conditioning image for the VLM.
+    pub fn with_vlm(mut self, indices: Vec<usize>, condition_native: &RgbFrame) -> Self {
+        self.vlm_at = indices;
+        self.features.vlm = Some(VlmFrames {
+            indices: Vec::new(),
+            frames: Vec::new(),
+            condition: condition_native.clone(),
+        });
+        self
+    }
+
     pub fn push(&mut self, index: usize, frame: &RgbFrame) {
+        if let Some(v) = &mut self.features.vlm {
+            if self.vlm_at.binary_search(&index).is_ok() {
+                v.indices.push(index);
+                v.frames.push(frame.clone());
+            }
+        }
         let (cw, ch) = self.features.canonical_size;
         let wants_sample = self.sample_at.binary_search(&index).is_ok();
         let canonical = (index < self.hold_frames || wants_sample)

@@ -25,6 +25,7 @@ pub mod semantic;
 pub mod sharpness;
 pub mod ssim;
 pub mod stability;
+pub mod vlm;
 pub mod warping;
 
 use crate::features::ClipFeatures;
@@ -293,6 +294,7 @@ pub mod test_support {
                 .collect(),
             prompt: String::new(),
             flow: Err("not computed".into()),
+            vlm: None,
         }
         .with_flow(&crate::flow::cpu::CpuFlow::new(
             crate::flow::FlowParams::default(),

@@ -13,3 +13,13 @@ pub fn select(force_cpu: bool) -> (Device, DType) {
     }
     (Device::Cpu, DType::F32)
 }
+
+/// The VLM's dtype on `device`: bfloat16 on CUDA (float16 overflows in
+/// Qwen3's activations), float32 on the CPU.
+pub fn vlm_dtype(device: &Device) -> DType {
+    if device.is_cuda() {
+        DType::BF16
+    } else {
+        DType::F32
+    }
+}

@@ -73,31 +73,42 @@ fn hub_file(id: &str, revision: &str, file: &str) -> Result<PathBuf, ModelError>
     })
 }
 
+/// Where one file of checkpoint `spec` (directory or hub id) is.
+pub fn locate(spec: &str, file: &str) -> Result<PathBuf, ModelError> {
+    let local = Path::new(spec);
+    if local.is_dir() {
+        let p = local.join(file);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(ModelError::MissingFile {
+                path: p,
+                what: format!("{file} is required in a model directory"),
+            })
+        };
+    }
+    if local.components().count() > 2 || spec.starts_with('.') || spec.starts_with('/') {
+        return Err(ModelError::MissingFile {
+            path: local.to_path_buf(),
+            what: "no such model directory".into(),
+        });
+    }
+    let (id, rev) = split_revision(spec);
+    hub_file(&id, &rev, file)
+}
+
+/// sha256 of a file, named in errors.
+pub fn file_digest(p: &Path) -> Result<String, ModelError> {
+    let bytes = std::fs::read(p).map_err(|e| ModelError::BadFile {
+        path: p.to_path_buf(),
+        detail: e.to_string(),
+    })?;
+    Ok(sha256_hex(&bytes))
+}
+
 /// Resolve `spec` (directory or hub id) to the checkpoint's files.
 pub fn resolve(spec: &str, needs_tokenizer: bool) -> Result<ModelFiles, ModelError> {
-    let local = Path::new(spec);
-    let get = |file: &str| -> Result<PathBuf, ModelError> {
-        if local.is_dir() {
-            let p = local.join(file);
-            if p.is_file() {
-                Ok(p)
-            } else {
-                Err(ModelError::MissingFile {
-                    path: p,
-                    what: format!("{file} is required in a model directory"),
-                })
-            }
-        } else {
-            if local.components().count() > 2 || spec.starts_with('.') || spec.starts_with('/') {
-                return Err(ModelError::MissingFile {
-                    path: local.to_path_buf(),
-                    what: "no such model directory".into(),
-                });
-            }
-            let (id, rev) = split_revision(spec);
-            hub_file(&id, &rev, file)
-        }
-    };
+    let get = |file: &str| locate(spec, file);
     let config = get(CONFIG)?;
     let weights = get(WEIGHTS)?;
     let preprocessor = get(PREPROCESSOR)?;
@@ -116,15 +127,11 @@ pub fn resolve(spec: &str, needs_tokenizer: bool) -> Result<ModelFiles, ModelErr
     .into_iter()
     .flatten()
     {
-        let bytes = std::fs::read(p).map_err(|e| ModelError::BadFile {
-            path: p.clone(),
-            detail: e.to_string(),
-        })?;
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        digests.insert(name, sha256_hex(&bytes));
+        digests.insert(name, file_digest(p)?);
     }
     Ok(ModelFiles {
         spec: spec.to_string(),

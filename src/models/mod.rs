@@ -3,12 +3,14 @@
 //! Each model file mirrors its checkpoint's layout; `loader` finds the files,
 //! `preprocess` reproduces the checkpoint's image processor, `text` its
 //! tokenizer, and `semantic` (in metrics) turns embeddings into evidence.
+//! `qwen3_vl` is the VLM asked about each clip (`metrics::vlm` reads it).
 
 pub mod clip;
 pub mod device;
 pub mod dinov2;
 pub mod loader;
 pub mod preprocess;
+pub mod qwen3_vl;
 pub mod siglip;
 pub mod text;
 
@@ -86,11 +88,12 @@ pub struct ModelSet {
     pub clip: Option<std::sync::Arc<clip::ClipEmbedder>>,
     pub siglip: Option<std::sync::Arc<siglip::SiglipEmbedder>>,
     pub dinov2: Option<std::sync::Arc<dinov2::Dinov2Embedder>>,
+    pub vlm: Option<std::sync::Arc<qwen3_vl::Qwen3Vl>>,
 }
 
 impl ModelSet {
     pub fn is_empty(&self) -> bool {
-        self.clip.is_none() && self.siglip.is_none() && self.dinov2.is_none()
+        self.clip.is_none() && self.siglip.is_none() && self.dinov2.is_none() && self.vlm.is_none()
     }
 
     /// sha256 of every weight and configuration file, keyed `family/file`.
@@ -109,6 +112,11 @@ impl ModelSet {
         }
         if let Some(m) = &self.dinov2 {
             add(Family::Dinov2, m.source());
+        }
+        if let Some(m) = &self.vlm {
+            for (name, digest) in m.digests() {
+                out.insert(format!("qwen3_vl/{name}"), digest.clone());
+            }
         }
         out
     }

@@ -45,6 +45,36 @@ pub fn verdict_table(v: &Verdict) -> String {
             let _ = writeln!(s, "  + {i}");
         }
     }
+    if !v.missing_evidence.is_empty() {
+        let _ = writeln!(s, "Missing evidence:");
+        for m in &v.missing_evidence {
+            let _ = writeln!(s, "  ? {m}");
+        }
+    }
+    if let Some(c) = &v.cross_check {
+        let _ = match (&c.result, &c.agreement) {
+            (Some(r), Some(a)) => writeln!(
+                s,
+                "Cross-check ({}): {} overall {} ({:+} vs ours), pass/fail {}",
+                c.judge,
+                if r.passed { "passed" } else { "failed" },
+                r.overall_score,
+                a.overall_difference,
+                if a.pass_fail_agree {
+                    "agrees"
+                } else {
+                    "disagrees"
+                }
+            ),
+            _ => writeln!(
+                s,
+                "Cross-check ({}): no result after {} attempt(s): {}",
+                c.judge,
+                c.attempts,
+                c.error.as_deref().unwrap_or("unknown")
+            ),
+        };
+    }
     let _ = writeln!(
         s,
         "{} · calibration {} · config {}",

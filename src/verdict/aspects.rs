@@ -121,6 +121,7 @@ mod tests {
                 comp("c", Mode::Cap, 0.0),
                 comp("zz", Mode::Mean, 5.0),
             ],
+            expects: Vec::new(),
         };
         let mut m = Measurements::default();
         m.set("a", 1.0);

@@ -23,6 +23,9 @@ pub struct Calibration {
     pub evidence: EvidencePolicy,
     pub resolution_gate: ResolutionGate,
     pub aspects: BTreeMap<Aspect, AspectCalibration>,
+    /// How the VLM is shown a clip and which question templates it is asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlm: Option<crate::models::qwen3_vl::VlmPolicy>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -62,6 +65,19 @@ pub struct AspectCalibration {
     pub missing: String,
     #[serde(default)]
     pub components: Vec<Component>,
+    /// Evidence this aspect should rest on; the verdict names each group none
+    /// of whose metrics was measured (`missing_evidence`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expects: Vec<ExpectedEvidence>,
+}
+
+/// A group of metrics (by name prefix) an aspect expects.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedEvidence {
+    pub prefix: String,
+    /// What the verdict says when none of the group was measured.
+    pub missing: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +225,9 @@ impl Calibration {
                     ));
                 }
             }
+        }
+        if let Some(v) = &self.vlm {
+            v.validate()?;
         }
         if self.rule.confidence_scale <= 0.0 {
             return Err("rule.confidence_scale must be positive".into());

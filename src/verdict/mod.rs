@@ -122,6 +122,9 @@ pub struct Verdict {
     pub reasoning: String,
     pub degraded: bool,
     pub degraded_reasons: Vec<String>,
+    /// Expected evidence that was not measured (e.g. the VLM's, when no VLM
+    /// is configured), by aspect; the aspect is scored from the rest.
+    pub missing_evidence: Vec<String>,
     pub checks: Vec<Check>,
     /// Raw measured values by metric name.
     pub metrics: BTreeMap<String, f64>,
@@ -135,6 +138,9 @@ pub struct Verdict {
     pub evaluator: EvaluatorInfo,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<InputError>,
+    /// Agreement with the hosted judge (opt-in `--cross-check`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_check: Option<crate::crosscheck::CrossCheck>,
     /// Small PNG frames for the HTML report (not part of the JSON verdict).
     #[serde(skip)]
     pub thumbnails: Vec<Thumbnail>,
@@ -178,6 +184,7 @@ pub fn judge(
         .map(|r| format!("{}: {}", r.aspect.key(), cal.aspects[&r.aspect].missing))
         .collect();
     let degraded = !degraded_reasons.is_empty();
+    let missing_evidence = missing_evidence(cal, &m, &results);
     let decision = rule::decide(&results, &cal.rule, degraded);
     let mut major_issues = evidence::major_issues(cal, &results, &m);
     for c in checks.iter().filter(|c| !c.passed) {
@@ -200,6 +207,7 @@ pub fn judge(
         ),
         degraded,
         degraded_reasons,
+        missing_evidence,
         checks,
         metrics: m.values,
         curves: m.curves,
@@ -208,8 +216,30 @@ pub fn judge(
         input,
         evaluator,
         error: None,
+        cross_check: None,
         thumbnails: Vec::new(),
     }
+}
+
+/// "aspect: what is missing" for every expected evidence group of which no
+/// metric was measured (a skipped metric's reason is appended).
+fn missing_evidence(cal: &Calibration, m: &Measurements, results: &[AspectResult]) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in results {
+        for e in &cal.aspects[&r.aspect].expects {
+            if r.components.iter().any(|c| c.metric.starts_with(&e.prefix)) {
+                continue;
+            }
+            let why = m
+                .skipped
+                .iter()
+                .find(|(k, _)| k.starts_with(&e.prefix))
+                .map(|(k, reason)| format!(" ({k} skipped: {reason})"))
+                .unwrap_or_default();
+            out.push(format!("{}: {}{why}", r.aspect.key(), e.missing));
+        }
+    }
+    out
 }
 
 /// The verdict for a clip that could not be judged: failed, every aspect 0
@@ -230,6 +260,7 @@ pub fn unusable(
         reasoning: format!("Failed: the clip could not be evaluated ({kind})."),
         degraded: false,
         degraded_reasons: Vec::new(),
+        missing_evidence: Vec::new(),
         checks: Vec::new(),
         metrics: BTreeMap::new(),
         curves: BTreeMap::new(),
@@ -241,6 +272,7 @@ pub fn unusable(
             kind: kind.to_string(),
             message,
         }),
+        cross_check: None,
         thumbnails: Vec::new(),
     }
 }
