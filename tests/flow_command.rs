@@ -5,17 +5,12 @@ mod common;
 
 use common::*;
 use leoma_gpu::flow::flo;
-use std::path::{Path, PathBuf};
-
-fn repo(rel: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(rel)
-        .display()
-        .to_string()
-}
+use std::path::PathBuf;
 
 fn golden(rel: &str) -> String {
     repo(&format!("tests/golden/flow/{rel}"))
+        .display()
+        .to_string()
 }
 
 fn tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
@@ -61,7 +56,7 @@ fn bad_inputs_exit_2_naming_the_file() {
     let (_d, out) = tmp("f.flo");
     let out = out.to_str().unwrap();
     let a = golden("synthetic/office-base.png");
-    let not_an_image = repo("models/tiny/clip/config.json");
+    let not_an_image = repo("models/tiny/clip/config.json").display().to_string();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             vec![a.clone(), "/nonexistent/b.png".into()],

@@ -18,20 +18,15 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    common::repo("")
 }
 
 fn golden(model: &str) -> Value {
-    let p = root().join(format!("tests/golden/embeddings/{model}.json"));
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    common::golden_json(&format!("tests/golden/embeddings/{model}.json"))
 }
 
 fn f32_file(name: &str) -> Vec<f32> {
-    let bytes = std::fs::read(root().join("tests/golden/embeddings").join(name)).unwrap();
-    bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
+    common::golden_f32(&format!("tests/golden/embeddings/{name}"))
 }
 
 fn floats(v: &Value) -> Vec<f32> {

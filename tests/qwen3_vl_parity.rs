@@ -23,7 +23,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    common::repo("")
 }
 
 fn model_dir() -> PathBuf {
@@ -37,16 +37,11 @@ fn model_dir() -> PathBuf {
 }
 
 fn golden() -> Value {
-    let p = root().join("tests/golden/qwen3_vl/qwen3_vl.json");
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    common::golden_json("tests/golden/qwen3_vl/qwen3_vl.json")
 }
 
 fn f32_file(name: &str) -> Vec<f32> {
-    std::fs::read(root().join("tests/golden/qwen3_vl").join(name))
-        .unwrap()
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    common::golden_f32(&format!("tests/golden/qwen3_vl/{name}"))
 }
 
 fn usizes(v: &Value) -> Vec<usize> {

@@ -4,6 +4,30 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// A path inside the repository.
+pub fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// A committed golden JSON file, by path inside the repository.
+pub fn golden_json(rel: &str) -> serde_json::Value {
+    let p = repo(rel);
+    serde_json::from_str(
+        &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+/// A committed golden array of little-endian f32, by path inside the repository.
+pub fn golden_f32(rel: &str) -> Vec<f32> {
+    let p = repo(rel);
+    std::fs::read(&p)
+        .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
 /// The example media built by `scripts/fetch-examples.sh` (real clips from
 /// Debian packages). Tests that need it fail, with the command to run, when
 /// it is missing: they never skip silently.
