@@ -5,6 +5,8 @@
 //!
 //! Under `cargo test` (no `--bench`), it smoke-tests on the tiny CLIP.
 
+mod common;
+
 use leoma_gpu::decode::{probe, FrameStream, Limits};
 use leoma_gpu::models::clip::ClipEmbedder;
 use leoma_gpu::models::{device, ImageEmbedder};
@@ -14,11 +16,7 @@ use std::time::Instant;
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cache = std::env::var_os("LEOMA_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/leoma-gpu")
-        });
+    let cache = common::cache_dir();
     let b32 = std::env::var_os("LEOMA_CLIP_B32")
         .map(PathBuf::from)
         .unwrap_or_else(|| cache.join("clip-vit-b32-random"));
@@ -32,9 +30,7 @@ fn main() {
     } else {
         root.join("models/tiny/clip")
     };
-    let examples = std::env::var_os("LEOMA_EXAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("examples"));
+    let examples = common::examples();
     let video = examples.join("task/generated_videos/miner-clean.mp4");
     let limits = Limits::default();
     let info = probe(&video, &limits).expect("example clip (scripts/fetch-examples.sh)");

@@ -44,10 +44,7 @@ fn frames(video: &Path, size: (usize, usize), count: usize) -> Vec<Plane> {
 fn opencv_pairs_per_s(frames: &[Plane]) -> Option<serde_json::Value> {
     let python = std::env::var_os("LEOMA_FLOWREF_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/leoma-gpu/flowref/bin/python")
-        });
+        .unwrap_or_else(|| common::cache_dir().join("flowref/bin/python"));
     if !python.exists() {
         return None;
     }

@@ -18,16 +18,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
 fn luma_frames(video: &Path) -> Vec<Vec<u8>> {
     let limits = Limits::default();
     let info = probe(video, &limits).expect("probe");
@@ -60,7 +50,7 @@ fn main() {
             .judge_clip(&clean, &condition, "a cockatoo")
             .expect("judge")
     });
-    let peak = peak_rss_mib();
+    let peak = common::peak_rss_mib().unwrap_or(f64::NAN);
 
     let (a, b) = (luma_frames(&clean), luma_frames(&noisy));
     let (ours, sums) = time(runs, || {

@@ -9,6 +9,8 @@
 //! peak resident memory. Under `cargo test` (no `--bench`) it smoke-tests the
 //! same path on the tiny checkpoint.
 
+mod common;
+
 use leoma_gpu::decode::{probe, FrameStream, Limits};
 use leoma_gpu::models::device;
 use leoma_gpu::models::qwen3_vl::processor::uniform_indices;
@@ -17,21 +19,10 @@ use leoma_gpu::verdict::calibration::Calibration;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 fn main() {
     let measuring = std::env::args().any(|a| a == "--bench");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let cache = std::env::var_os("LEOMA_CACHE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/leoma-gpu")
-        });
+    let cache = common::cache_dir();
     let dir = if measuring {
         let d = std::env::var_os("LEOMA_QWEN3VL_2B")
             .map(PathBuf::from)
@@ -46,9 +37,7 @@ fn main() {
     } else {
         root.join("models/tiny/qwen3_vl")
     };
-    let examples = std::env::var_os("LEOMA_EXAMPLES_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("examples"));
+    let examples = common::examples();
     let task = examples.join("task");
     let video = task.join("generated_videos/miner-clean.mp4");
     let meta: serde_json::Value = serde_json::from_str(
@@ -129,7 +118,7 @@ fn main() {
             enc + all
         );
     }
-    if let Some(mib) = peak_rss_mib() {
+    if let Some(mib) = common::peak_rss_mib() {
         println!("peak RSS: {mib:.0} MiB");
     }
 }

@@ -17,6 +17,24 @@ pub fn examples() -> PathBuf {
     dir
 }
 
+/// leoma-gpu's cache: `$LEOMA_CACHE_DIR`, default `~/.cache/leoma-gpu`
+/// (where the reference scripts put their venvs and generated weights).
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("LEOMA_CACHE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/leoma-gpu")
+        })
+}
+
+/// The process's peak resident memory (VmHWM), MiB.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 /// Median wall time of `runs` calls, and the last call's result.
 pub fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut times = Vec::with_capacity(runs);
