@@ -37,12 +37,6 @@ pub struct NormalSums {
 impl NormalSums {
     pub const LEN: usize = 8;
 
-    pub fn to_array(self) -> [f64; 8] {
-        [
-            self.s, self.sx, self.sy, self.srr, self.bu, self.bv, self.bdiv, self.brot,
-        ]
-    }
-
     pub fn from_array(a: &[f64]) -> Self {
         Self {
             s: a[0],

@@ -101,21 +101,17 @@ impl FlowParams {
         Ok(())
     }
 
-    /// Taps of the Gaussian window integrating the structure tensor.
+    /// Normalised taps of the Gaussian window integrating the structure
+    /// tensor, `2r + 1` of them with r = ceil(2.5σ).
     pub fn window_taps(&self) -> Vec<f32> {
-        gaussian_taps(self.window_sigma)
+        let sigma = self.window_sigma as f64;
+        let r = (2.5 * sigma).ceil() as i64;
+        let raw: Vec<f64> = (-r..=r)
+            .map(|i| (-((i * i) as f64) / (2.0 * sigma * sigma)).exp())
+            .collect();
+        let total: f64 = raw.iter().sum();
+        raw.iter().map(|w| (w / total) as f32).collect()
     }
-}
-
-/// Normalised Gaussian taps, `2r + 1` of them with r = ceil(2.5σ).
-pub fn gaussian_taps(sigma: f32) -> Vec<f32> {
-    let sigma = sigma as f64;
-    let r = (2.5 * sigma).ceil() as i64;
-    let raw: Vec<f64> = (-r..=r)
-        .map(|i| (-((i * i) as f64) / (2.0 * sigma * sigma)).exp())
-        .collect();
-    let total: f64 = raw.iter().sum();
-    raw.iter().map(|w| (w / total) as f32).collect()
 }
 
 /// A dense flow field, planar: `u` horizontal, `v` vertical displacement in pixels.
@@ -188,16 +184,6 @@ pub trait FlowEngine: Send + Sync {
 pub enum Backend {
     Cpu,
     Cuda,
-}
-
-impl Backend {
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "cpu" => Some(Backend::Cpu),
-            "cuda" => Some(Backend::Cuda),
-            _ => None,
-        }
-    }
 }
 
 /// The engine for `backend`. CUDA needs the `cuda` feature and a GPU; asking
