@@ -108,22 +108,26 @@ pub struct Evaluator {
 }
 
 impl Evaluator {
+    /// No models; optical flow on the best engine available.
     pub fn new(calibration: Calibration, calibration_text: &str, limits: Limits) -> Self {
-        Self::with_models(calibration, calibration_text, limits, ModelSet::default())
+        let flow = crate::flow::default_engine(&calibration.flow);
+        Self::with_models(
+            calibration,
+            calibration_text,
+            limits,
+            ModelSet::default(),
+            flow,
+        )
     }
 
-    /// Run the optical flow with `engine` instead of the best one available.
-    pub fn with_flow_engine(mut self, engine: Box<dyn FlowEngine>) -> Self {
-        self.flow = engine;
-        self
-    }
-
-    /// An evaluator whose registry also runs the given models.
+    /// An evaluator whose registry also runs the given models, and whose
+    /// optical flow runs on `flow`.
     pub fn with_models(
         calibration: Calibration,
         calibration_text: &str,
         limits: Limits,
         models: ModelSet,
+        flow: Box<dyn FlowEngine>,
     ) -> Self {
         let config = Config {
             calibration,
@@ -151,7 +155,7 @@ impl Evaluator {
             _ => false,
         };
         Self {
-            flow: crate::flow::default_engine(&config.calibration.flow),
+            flow,
             config,
             registry,
             calibration_sha256: sha256_hex(calibration_text.as_bytes()),

@@ -309,15 +309,13 @@ impl JudgeOptions {
             max_height: self.max_height,
             ..Limits::default()
         };
-        let cpu_flow = self.models.cpu.then(|| {
+        let flow: Box<dyn leoma_gpu::flow::FlowEngine> = if self.models.cpu {
             Box::new(leoma_gpu::flow::cpu::CpuFlow::new(cal.flow.clone()))
-                as Box<dyn leoma_gpu::flow::FlowEngine>
-        });
-        let evaluator = Evaluator::with_models(cal, &text, limits, self.models.load()?);
-        Ok(match cpu_flow {
-            Some(engine) => evaluator.with_flow_engine(engine),
-            None => evaluator,
-        })
+        } else {
+            leoma_gpu::flow::default_engine(&cal.flow)
+        };
+        let models = self.models.load()?;
+        Ok(Evaluator::with_models(cal, &text, limits, models, flow))
     }
 }
 
